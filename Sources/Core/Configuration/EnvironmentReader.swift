@@ -1,0 +1,73 @@
+import Configuration
+import Foundation
+import Logging
+
+/// Reads typed settings from the environment; every malformed value throws a `ConfigurationError`.
+public struct EnvironmentReader: Sendable {
+    private let reader: ConfigReader
+
+    public init(provider: some ConfigProvider = EnvironmentVariablesProvider()) {
+        self.reader = ConfigReader(provider: provider)
+    }
+
+    /// A reader over an explicit set of variables, for tests and tools.
+    public init(_ variables: [String: String]) {
+        self.init(provider: EnvironmentVariablesProvider(environmentVariables: variables))
+    }
+
+    /// The raw value, or nil when unset. An empty value counts as unset.
+    public func raw(_ name: String) -> String? {
+        guard let value = reader.string(forKey: ConfigKey([name])), !value.isEmpty else { return nil }
+        return value
+    }
+
+    public func string(_ name: String, default defaultValue: String) -> String {
+        raw(name) ?? defaultValue
+    }
+
+    public func integer(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let text = raw(name) else { return defaultValue }
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigurationError(
+                variable: name, expected: "an integer from \(range.lowerBound) to \(range.upperBound)", actual: text)
+        }
+        return value
+    }
+
+    public func port(_ name: String, default defaultValue: Int) throws -> Int {
+        try integer(name, default: defaultValue, in: 1...65535)
+    }
+
+    /// One of a fixed set of words.
+    public func choice(_ name: String, default defaultValue: String, among allowed: [String]) throws -> String {
+        guard let text = raw(name) else { return defaultValue }
+        guard allowed.contains(text) else {
+            throw ConfigurationError(
+                variable: name, expected: "one of \(allowed.joined(separator: ", "))", actual: text)
+        }
+        return text
+    }
+
+    /// A URL whose scheme is one of `schemes` and which names a host.
+    public func url(_ name: String, default defaultValue: String, schemes: [String]) throws -> URL {
+        let text = raw(name) ?? defaultValue
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), schemes.contains(scheme),
+            let host = url.host, !host.isEmpty
+        else {
+            throw ConfigurationError(
+                variable: name, expected: "a \(schemes.joined(separator: " or ")) URL with a host", actual: text)
+        }
+        return url
+    }
+
+    public func logLevel(_ name: String = "LOG_LEVEL", default defaultValue: Logger.Level = .info) throws
+        -> Logger.Level
+    {
+        guard let text = raw(name) else { return defaultValue }
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ConfigurationError(variable: name, expected: "one of \(names)", actual: text)
+        }
+        return level
+    }
+}

@@ -1,0 +1,18 @@
+extension ReadinessCheck {
+    /// The database answers and holds every migration the service needs.
+    public static func database(_ name: String, client: PostgresClient, requires migrations: RequiredMigrations)
+        -> ReadinessCheck
+    {
+        ReadinessCheck(name) {
+            let missing: [String]
+            do {
+                missing = try await client.withConnection { try migrations.missing(on: $0) }
+            } catch let error as PostgresError {
+                throw NotReady("\(error.code): \(error.message)")
+            }
+            guard missing.isEmpty else {
+                throw NotReady("migrations not applied: \(missing.joined(separator: ", "))")
+            }
+        }
+    }
+}

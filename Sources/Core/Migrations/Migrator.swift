@@ -1,0 +1,175 @@
+import Foundation
+import Logging
+
+/// Applies and rolls back a `MigrationSet` on one connection, keeping yoyo-migrations' v2 bookkeeping
+/// (`_yoyo_migration`, `_yoyo_log`, `_yoyo_version`, `yoyo_lock`) so the Python `yoyo` tool agrees.
+///
+/// Blocking: run it on a thread that may block (the `migrate` command, or a pool thread).
+public struct Migrator {
+    public struct Entry: Sendable, Equatable {
+        public let id: String
+        /// When it was applied (UTC, as yoyo stores it), nil while pending.
+        public let appliedAt: String?
+    }
+
+    private let migrations: MigrationSet
+    private let connection: PostgresConnection
+    private let logger: Logger
+    private let lockTimeout: Duration
+
+    public init(migrations: MigrationSet, connection: PostgresConnection, logger: Logger, lockTimeout: Duration = .seconds(30)) {
+        self.migrations = migrations
+        self.connection = connection
+        self.logger = logger
+        self.lockTimeout = lockTimeout
+    }
+
+    /// Every migration of the set, applied or pending, in apply order.
+    public func status() throws -> [Entry] {
+        try locked {
+            let applied = try appliedMigrations()
+            return migrations.migrations.map { Entry(id: $0.id, appliedAt: applied[$0.id]) }
+        }
+    }
+
+    /// Applies every pending migration, each in its own transaction; returns the ids applied.
+    @discardableResult
+    public func apply() throws -> [String] {
+        try locked {
+            let applied = try appliedMigrations()
+            var done: [String] = []
+            for migration in migrations.migrations where applied[migration.id] == nil {
+                try run(migration, sql: migration.apply, operation: "apply")
+                done.append(migration.id)
+            }
+            return done
+        }
+    }
+
+    /// Rolls back the `count` most recently ordered applied migrations; returns the ids rolled back.
+    @discardableResult
+    public func rollback(count: Int = 1) throws -> [String] {
+        try locked {
+            let applied = try appliedMigrations()
+            let targets = migrations.migrations.reversed().filter { applied[$0.id] != nil }.prefix(count)
+            for migration in targets where migration.rollback == nil {
+                throw MigrationError.noRollback(migration: migration.id)
+            }
+            for migration in targets {
+                try run(migration, sql: migration.rollback!, operation: "rollback")
+            }
+            return targets.map(\.id)
+        }
+    }
+
+    // MARK: - One migration
+
+    private func run(_ migration: Migration, sql: String, operation: String) throws {
+        do {
+            try connection.transaction { connection in
+                try connection.execute(script: sql)
+                let hash = Self.hash
+                if operation == "apply" {
+                    try connection.query(
+                        """
+                        INSERT INTO _yoyo_migration (migration_hash, migration_id, applied_at_utc)
+                        VALUES (\(unsafeSQL: hash("$1")), \(migration.id), now() AT TIME ZONE 'utc')
+                        """)
+                } else {
+                    try connection.query(
+                        "DELETE FROM _yoyo_migration WHERE migration_hash = \(unsafeSQL: hash("$1")) AND migration_id = \(migration.id)"
+                    )
+                }
+                try connection.query(
+                    """
+                    INSERT INTO _yoyo_log (id, migration_hash, migration_id, operation, username, hostname, created_at_utc)
+                    VALUES (gen_random_uuid()::text, \(unsafeSQL: hash("$1")), \(migration.id), \(operation),
+                            \(ProcessInfo.processInfo.environment["USER"] ?? "unknown"),
+                            \(ProcessInfo.processInfo.hostName), now() AT TIME ZONE 'utc')
+                    """)
+            }
+        } catch let error as PostgresError {
+            throw MigrationError.failed(file: operation == "apply" ? migration.file : "\(migration.id).rollback.sql",
+                                        databaseError: error.debugDescription)
+        }
+        logger.info("migration \(operation == "apply" ? "applied" : "rolled back")", metadata: ["migration.id": "\(migration.id)"])
+    }
+
+    /// yoyo's migration hash: the sha256 hex digest of the id, computed by PostgreSQL from the bind named.
+    private static func hash(_ bind: String) -> String {
+        "encode(sha256(convert_to(\(bind)::text, 'UTF8')), 'hex')"
+    }
+
+    // MARK: - Bookkeeping and lock
+
+    private func appliedMigrations() throws -> [String: String] {
+        let rows = try connection.query("SELECT migration_id, applied_at_utc::text AS applied_at FROM _yoyo_migration")
+        var applied: [String: String] = [:]
+        for row in rows {
+            applied[try row.text("migration_id")] = row["applied_at"] ?? ""
+        }
+        return applied
+    }
+
+    /// Creates the bookkeeping tables if missing and holds yoyo's lock while `body` runs.
+    /// A session advisory lock serialises runners of this tool, the `yoyo_lock` row the Python tool too.
+    private func locked<T>(_ body: () throws -> T) throws -> T {
+        try connection.query("SELECT pg_advisory_lock(\(Self.advisoryLockKey))")
+        defer { _ = try? connection.query("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))") }
+        try connection.execute(script: Self.bookkeeping)
+        try acquireYoyoLock()
+        defer { _ = try? connection.query("DELETE FROM yoyo_lock WHERE pid = \(Int(getpid()))") }
+        return try body()
+    }
+
+    private func acquireYoyoLock() throws {
+        let deadline = ContinuousClock.now + lockTimeout
+        while true {
+            do {
+                try connection.query(
+                    "INSERT INTO yoyo_lock (locked, ctime, pid) VALUES (1, now() AT TIME ZONE 'utc', \(Int(getpid())))")
+                return
+            } catch let error as PostgresError where error.code == .uniqueViolation {
+                guard ContinuousClock.now < deadline else {
+                    throw MigrationError.lockTimeout(seconds: Int(lockTimeout.components.seconds))
+                }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+    }
+
+    private static let advisoryLockKey = 0x796F796F  // "yoyo"
+
+    private static let bookkeeping = """
+        CREATE TABLE IF NOT EXISTS _yoyo_migration (
+            migration_hash VARCHAR(64) PRIMARY KEY, migration_id VARCHAR(255), applied_at_utc TIMESTAMP);
+        CREATE TABLE IF NOT EXISTS _yoyo_log (
+            id VARCHAR(36) PRIMARY KEY, migration_hash VARCHAR(64), migration_id VARCHAR(255),
+            operation VARCHAR(10), username VARCHAR(255), hostname VARCHAR(255), comment VARCHAR(255),
+            created_at_utc TIMESTAMP);
+        CREATE TABLE IF NOT EXISTS _yoyo_version (version INT NOT NULL PRIMARY KEY, installed_at_utc TIMESTAMP);
+        INSERT INTO _yoyo_version (version, installed_at_utc) VALUES (2, now() AT TIME ZONE 'utc')
+            ON CONFLICT DO NOTHING;
+        CREATE TABLE IF NOT EXISTS yoyo_lock (locked INT DEFAULT 1 PRIMARY KEY, ctime TIMESTAMP, pid INT NOT NULL);
+        """
+}
+
+extension Migrator {
+    /// Connects to `url`, retrying with backoff while the database is still starting, for up to `wait`.
+    public static func connect(url: URL, wait: Duration, logger: Logger) throws -> PostgresConnection {
+        let deadline = ContinuousClock.now + wait
+        var delay = 0.2
+        while true {
+            do {
+                return try PostgresConnection(url: url)
+            } catch let error as PostgresError {
+                guard ContinuousClock.now + .milliseconds(Int(delay * 1000)) < deadline else {
+                    throw MigrationError.databaseUnavailable(url: url.redactingPassword, reason: error.message)
+                }
+                logger.info("database not reachable yet, retrying", metadata: ["retry.delay_s": "\(delay)"])
+                Thread.sleep(forTimeInterval: delay)
+                delay = min(delay * 2, 2)
+            }
+        }
+    }
+}

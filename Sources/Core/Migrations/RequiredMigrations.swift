@@ -1,0 +1,29 @@
+/// The migrations a service needs before it may report ready.
+public struct RequiredMigrations: Sendable {
+    public let ids: [String]
+
+    public init(_ ids: [String]) {
+        self.ids = ids
+    }
+
+    /// The required ids not yet applied on `connection` (all of them when bookkeeping is missing).
+    public func missing(on connection: PostgresConnection) throws -> [String] {
+        let rows: PostgresRows
+        do {
+            rows = try connection.query("SELECT migration_id FROM _yoyo_migration WHERE migration_id = ANY(\(ids))")
+        } catch let error as PostgresError where error.code == .undefinedTable {
+            return ids
+        }
+        let applied = Set(rows.compactMap { $0["migration_id"] })
+        return ids.filter { !applied.contains($0) }
+    }
+}
+
+extension RequiredMigrations {
+    /// Everything in migrations/write_model.
+    public static let writeModel = RequiredMigrations([
+        "0001_client", "0002_buy_order", "0003_idempotency_key", "0004_btc_total", "0005_outbox",
+    ])
+    /// Everything in migrations/read_model.
+    public static let readModel = RequiredMigrations(["0001_buy_order"])
+}

@@ -1,0 +1,178 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection. Blocking: use it only from a thread-pool thread, one thread at a time.
+///
+/// `@unchecked Sendable` because the pool hands it out to exactly one checked-out user at a time.
+public final class PostgresConnection: @unchecked Sendable {
+    private let handle: OpaquePointer
+    /// Prepared statement names by SQL text, for `query(prepared:)`.
+    private var prepared: [String: String] = [:]
+
+    /// Connects (blocking) to a `postgresql://` URL; fails within `connectTimeout` seconds.
+    public init(url: URL, connectTimeout: Int = 5) throws {
+        let conninfo = Self.conninfo(url: url, connectTimeout: connectTimeout)
+        guard let handle = PQconnectdb(conninfo) else {
+            throw PostgresError(code: .connectionFailed, message: "out of memory")
+        }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(handle))
+            PQfinish(handle)
+            throw PostgresError(code: .connectionFailed, message: message.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        // Server notices (e.g. "already exists, skipping") are not errors; keep them off stderr.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        self.handle = handle
+    }
+
+    deinit {
+        PQfinish(handle)
+    }
+
+    /// libpq takes URLs directly; a connect timeout is added unless the URL sets one.
+    private static func conninfo(url: URL, connectTimeout: Int) -> String {
+        var text = url.absoluteString
+        if !text.contains("connect_timeout=") {
+            text += (text.contains("?") ? "&" : "?") + "connect_timeout=\(connectTimeout)"
+        }
+        return text
+    }
+
+    /// True while the connection is open and not inside a transaction.
+    public var isIdle: Bool {
+        PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
+    }
+
+    /// The backend process id, which `pg_terminate_backend` takes.
+    public var backendPID: Int32 { PQbackendPID(handle) }
+
+    // MARK: - Queries
+
+    /// Runs one parameterised statement.
+    @discardableResult
+    public func query(_ query: PostgresQuery) throws -> PostgresRows {
+        try withCStrings(query.binds) { values in
+            try consume(PQexecParams(handle, query.sql, Int32(values.count), nil, values, nil, nil, 0))
+        }
+    }
+
+    /// Runs one parameterised statement, prepared once per connection on first use.
+    @discardableResult
+    public func query(prepared query: PostgresQuery) throws -> PostgresRows {
+        let name: String
+        if let known = prepared[query.sql] {
+            name = known
+        } else {
+            name = "s\(prepared.count)"
+            try consume(PQprepare(handle, name, query.sql, Int32(query.binds.count), nil))
+            prepared[query.sql] = name
+        }
+        return try withCStrings(query.binds) { values in
+            try consume(PQexecPrepared(handle, name, Int32(values.count), values, nil, nil, 0))
+        }
+    }
+
+    /// Runs SQL text that may hold several statements and no parameters (migrations).
+    public func execute(script: String) throws {
+        try consume(PQexec(handle, script))
+    }
+
+    // MARK: - Transactions
+
+    /// Runs `body` inside BEGIN/COMMIT; any error rolls back and is rethrown.
+    public func transaction<T>(isolation: String? = nil, _ body: (PostgresConnection) throws -> T) throws -> T {
+        try query(PostgresQuery(unsafeSQL: isolation.map { "BEGIN ISOLATION LEVEL \($0)" } ?? "BEGIN"))
+        do {
+            let result = try body(self)
+            try query("COMMIT")
+            return result
+        } catch {
+            if PQstatus(handle) == CONNECTION_OK { _ = try? query("ROLLBACK") }
+            throw error
+        }
+    }
+
+    // MARK: - Notifications
+
+    /// Waits up to `timeout` seconds for NOTIFY messages on channels this connection LISTENs to.
+    public func waitForNotifications(timeout: Double) throws -> [String] {
+        var channels = drainNotifications()
+        guard channels.isEmpty else { return channels }
+        let socket = PQsocket(handle)
+        guard socket >= 0 else { throw lostConnection() }
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, Int32(timeout * 1000))
+        if ready < 0 && errno != EINTR {
+            throw PostgresError(code: .connectionLost, message: "poll failed: errno \(errno)")
+        }
+        guard PQconsumeInput(handle) == 1 else { throw lostConnection() }
+        channels = drainNotifications()
+        return channels
+    }
+
+    private func drainNotifications() -> [String] {
+        var channels: [String] = []
+        while let notification = PQnotifies(handle) {
+            channels.append(String(cString: notification.pointee.relname))
+            PQfreemem(notification)
+        }
+        return channels
+    }
+
+    // MARK: - Results
+
+    /// Turns a result into rows or a typed error, and frees it.
+    @discardableResult
+    private func consume(_ result: OpaquePointer?) throws -> PostgresRows {
+        guard let result else { throw lostConnection() }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return Self.rows(of: result)
+        default:
+            if PQstatus(handle) != CONNECTION_OK { throw lostConnection() }
+            let sqlState = Self.field(result, "C")
+            throw PostgresError(
+                code: PostgresError.Code(sqlState: sqlState),
+                sqlState: sqlState,
+                message: Self.field(result, "M") ?? String(cString: PQresultErrorMessage(result)),
+                constraint: Self.field(result, "n")
+            )
+        }
+    }
+
+    private func lostConnection() -> PostgresError {
+        let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
+        return PostgresError(code: .connectionLost, message: message.isEmpty ? "connection lost" : message)
+    }
+
+    /// A diagnostic field of an error result, by its libpq code letter (C: SQLSTATE, M: message, n: constraint).
+    private static func field(_ result: OpaquePointer, _ code: Character) -> String? {
+        guard let value = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+        return String(cString: value)
+    }
+
+    private static func rows(of result: OpaquePointer) -> PostgresRows {
+        let columnCount = PQnfields(result)
+        let rowCount = PQntuples(result)
+        let columns = (0..<columnCount).map { String(cString: PQfname(result, $0)) }
+        var values: [[String?]] = []
+        values.reserveCapacity(Int(rowCount))
+        for row in 0..<rowCount {
+            values.append(
+                (0..<columnCount).map { column in
+                    PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+                })
+        }
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return PostgresRows(columns: columns, values: values, affectedRows: affected)
+    }
+}
+
+/// Passes Swift strings to C as an array of NUL-terminated strings (NULL for nil), freed afterwards.
+private func withCStrings<T>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) throws -> T) rethrows -> T {
+    let copies = strings.map { $0.map { strdup($0)! } }
+    defer { copies.forEach { $0.map { free($0) } } }
+    return try body(copies.map { $0.map { UnsafePointer($0) } })
+}
+

@@ -1,0 +1,56 @@
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// The shared body of every long-running executable's `main`.
+public enum ServiceMain {
+    /// How long a SIGTERM or SIGINT may take to drain before work is cancelled.
+    public static let gracefulShutdownLimit = Duration.seconds(4)
+
+    /// Reads settings (a bad value prints one line naming it and exits 2), bootstraps JSON logging and
+    /// Prometheus metrics, builds the application and runs it until SIGTERM or SIGINT.
+    public static func run<Settings: Sendable>(
+        service: String,
+        settings readSettings: @Sendable (EnvironmentReader) throws -> Settings,
+        server: @Sendable (Settings) -> HTTPServerSettings,
+        build: @Sendable (Settings, Logger, PrometheusCollectorRegistry) async throws -> any ApplicationProtocol
+    ) async {
+        let settings: Settings
+        do {
+            settings = try readSettings(EnvironmentReader())
+        } catch {
+            FileHandle.standardError.write(Data("\(service): configuration error: \(error)\n".utf8))
+            exit(2)
+        }
+        let logger = LoggingSystem.bootstrapJSON(service: service, level: server(settings).logLevel)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        do {
+            let application = try await build(settings, logger, registry)
+            logger.info(
+                "starting",
+                metadata: ["http.host": "\(server(settings).host)", "http.port": "\(server(settings).port)"])
+            var configuration = ServiceGroupConfiguration(
+                services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger)
+            configuration.maximumGracefulShutdownDuration = gracefulShutdownLimit
+            configuration.maximumCancellationDuration = .seconds(1)
+            try await ServiceGroup(configuration: configuration).run()
+            logger.info("stopped")
+        } catch {
+            logger.critical("stopped on error", metadata: ["error.detail": "\(String(reflecting: error))"])
+            exit(1)
+        }
+    }
+}
+
+extension ApplicationConfiguration {
+    /// Hummingbird's configuration for a service's HOST and PORT.
+    public init(_ settings: HTTPServerSettings, name: String) {
+        self.init(address: .hostname(settings.host, port: settings.port), serverName: name)
+    }
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Core
+import Foundation
+import Logging
+
+/// `migrate apply | rollback | status`: yoyo-style SQL migrations for the write and read databases.
+@main
+struct Migrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Applies, rolls back and lists the SQL migrations of the write and read databases.",
+        subcommands: [Apply.self, Rollback.self, Status.self]
+    )
+}
+
+/// Which databases a command acts on.
+enum DatabaseChoice: String, ExpressibleByArgument, CaseIterable {
+    case write, read, all
+}
+
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "write, read or all.")
+    var database: DatabaseChoice = .all
+
+    @Option(name: .long, help: "The folder holding write_model/ and read_model/.")
+    var migrationsDir: String = "migrations"
+
+    @Option(name: .long, help: "How long to wait for a database that is still starting.")
+    var waitSeconds: Int = 30
+
+    /// The targets chosen, with their URLs from WRITE_DB_URL / READ_DB_URL.
+    func targets() throws -> [MigrationTarget] {
+        let environment = EnvironmentReader()
+        let root = URL(fileURLWithPath: migrationsDir)
+        var targets: [MigrationTarget] = []
+        do {
+            if database != .read {
+                targets.append(.init(name: "write_model", url: try DatabaseSettings.write(environment).url, directory: root.appendingPathComponent("write_model")))
+            }
+            if database != .write {
+                targets.append(.init(name: "read_model", url: try DatabaseSettings.read(environment).url, directory: root.appendingPathComponent("read_model")))
+            }
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
+        return targets
+    }
+
+    /// Runs `body` with a migrator for each target, turning failures into one clear line.
+    func forEachTarget(_ body: (MigrationTarget, Migrator) throws -> Void) throws {
+        let logger = LoggingSystem.bootstrapJSON(service: "migrate", level: try EnvironmentReader().logLevel())
+        for target in try targets() {
+            do {
+                let migrations = try MigrationSet(directory: target.directory)
+                let connection = try Migrator.connect(url: target.url, wait: .seconds(waitSeconds), logger: logger)
+                try body(target, Migrator(migrations: migrations, connection: connection, logger: logger))
+            } catch let error as MigrationError {
+                FileHandle.standardError.write(Data("migrate: \(target.name): \(error)\n".utf8))
+                throw ExitCode.failure
+            } catch let error as PostgresError {
+                FileHandle.standardError.write(Data("migrate: \(target.name): \(error.debugDescription)\n".utf8))
+                throw ExitCode.failure
+            }
+        }
+    }
+}
+
+struct MigrationTarget {
+    let name: String
+    let url: URL
+    let directory: URL
+}
+
+struct Apply: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Applies every pending migration.")
+    @OptionGroup var options: CommonOptions
+
+    func run() throws {
+        try options.forEachTarget { target, migrator in
+            let applied = try migrator.apply()
+            print("\(target.name): applied \(applied.count) migration(s)\(applied.isEmpty ? "" : ": " + applied.joined(separator: ", "))")
+        }
+    }
+}
+
+struct Rollback: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Rolls back the most recent migrations.")
+    @OptionGroup var options: CommonOptions
+
+    @Option(name: .long, help: "How many migrations to roll back on each database.")
+    var count: Int = 1
+
+    func validate() throws {
+        guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+    }
+
+    func run() throws {
+        try options.forEachTarget { target, migrator in
+            let rolledBack = try migrator.rollback(count: count)
+            print("\(target.name): rolled back \(rolledBack.count) migration(s)\(rolledBack.isEmpty ? "" : ": " + rolledBack.joined(separator: ", "))")
+        }
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Lists every migration as applied or pending.")
+    @OptionGroup var options: CommonOptions
+
+    func run() throws {
+        try options.forEachTarget { target, migrator in
+            for entry in try migrator.status() {
+                let state = entry.appliedAt.map { "applied  \($0)" } ?? "pending"
+                print("\(target.name)  \(entry.id.padding(toLength: 28, withPad: " ", startingAt: 0))  \(state)")
+            }
+        }
+    }
+}

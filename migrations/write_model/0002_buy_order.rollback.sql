@@ -1,0 +1,2 @@
+DROP TABLE buy_order;
+DROP FUNCTION buy_order_refuse_change();
