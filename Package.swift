@@ -57,14 +57,24 @@ let package = Package(
             dependencies: ["Core", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "CoreTests", dependencies: ["Core"], swiftSettings: swiftSettings),
-        .testTarget(
-            name: "IntegrationTests",
-            dependencies: [
-                "Core", "CreateBuyOrder", "FetchBuyOrders", "ReadModelSync", "BTCPrice", "Migrate",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ],
-            swiftSettings: swiftSettings
-        ),
+        .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "MigrateTests", dependencies: ["Migrate", "TestSupport"], swiftSettings: swiftSettings),
+        serviceTests("CreateBuyOrder"),
+        serviceTests("FetchBuyOrders"),
+        serviceTests("ReadModelSync"),
+        serviceTests("BTCPrice"),
     ]
 )
+
+/// Tests of one service: its handlers through the router and on a live port, with real servers.
+func serviceTests(_ service: String) -> Target {
+    .testTarget(
+        name: "\(service)Tests",
+        dependencies: [
+            .target(name: service), "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ],
+        swiftSettings: swiftSettings
+    )
+}
