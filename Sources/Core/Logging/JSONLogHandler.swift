@@ -32,7 +32,7 @@ public struct JSONLogHandler: LogHandler {
     static func line(time: Date, level: Logger.Level, service: String, event: String, fields: Logger.Metadata) -> String {
         var json = JSONWriter()
         json.begin()
-        json.field("time", time.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)) )
+        json.field("time", time.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
         json.field("level", level.rawValue)
         json.field("service", service)
         json.field("event", event)

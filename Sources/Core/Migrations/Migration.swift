@@ -18,7 +18,7 @@ public struct Migration: Sendable, Equatable {
     }
 
     /// Ids named by `-- depends:` lines in the leading comment block.
-    static func dependencies(in sql: String) -> [String] {
+    public static func dependencies(in sql: String) -> [String] {
         var ids: [String] = []
         for line in sql.split(separator: "\n", omittingEmptySubsequences: false) {
             let trimmed = line.trimmingCharacters(in: .whitespaces)

@@ -37,6 +37,7 @@ public final class PostgresClient: Service, Sendable {
         try await pool.withResource { connection in try connection.transaction(isolation: isolation, body) }
     }
 
+    @discardableResult
     public func query(_ query: PostgresQuery) async throws -> PostgresRows {
         try await withConnection { try $0.query(query) }
     }

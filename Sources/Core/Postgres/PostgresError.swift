@@ -11,6 +11,7 @@ public struct PostgresError: Error, CustomStringConvertible, CustomDebugStringCo
         case raisedException
         case undefinedTable
         case invalidText
+        case numericValueOutOfRange
         /// Could not connect at all.
         case connectionFailed
         /// The connection broke while in use.
@@ -29,6 +30,7 @@ public struct PostgresError: Error, CustomStringConvertible, CustomDebugStringCo
             case "P0001": self = .raisedException
             case "42P01": self = .undefinedTable
             case "22P02": self = .invalidText
+            case "22003": self = .numericValueOutOfRange
             case let state? where state.hasPrefix("08"): self = .connectionLost
             case "57P01", "57P02", "57P03": self = .connectionLost
             default: self = .other

@@ -1,0 +1,113 @@
+import Core
+import Foundation
+import Testing
+import TestSupport
+
+@Suite struct PostgresClientTests {
+    @Test func bindsParametersIncludingNullAndUnicode() async throws {
+        let database = try TestDatabase.create(nil)
+        let client = PostgresClient(settings: database.settings(), logger: TestServers.logger)
+        let text = "Grüße, 世界 🚀 ' \" \\ ; DROP TABLE x; --"
+        let missing: String? = nil
+        let row = try #require(
+            try await client.query("SELECT \(text)::text AS text, \(missing)::text AS missing, \(Int64.max)::bigint AS big")
+                .first)
+        #expect(row["text"] == text)
+        #expect(row["missing"] == nil)
+        #expect(row["big"] == String(Int64.max))
+        await client.close()
+    }
+
+    @Test func bindsArraysForAny() async throws {
+        let database = try TestDatabase.create(nil)
+        let client = PostgresClient(settings: database.settings(), logger: TestServers.logger)
+        let values = ["a", "b,c", "d\"e", "{f}", "g\\h"]
+        let rows = try await client.query("SELECT unnest(\(values)::text[]) AS value")
+        #expect(rows.map { $0["value"] } == values)
+        await client.close()
+    }
+
+    @Test func rollsBackATransactionThatThrows() async throws {
+        let database = try TestDatabase.create(nil)
+        let client = PostgresClient(settings: database.settings(), logger: TestServers.logger)
+        try await client.query("CREATE TABLE item (name TEXT PRIMARY KEY)")
+        struct Abort: Error {}
+        await #expect(throws: Abort.self) {
+            try await client.withTransaction { connection in
+                try connection.query("INSERT INTO item VALUES (\("kept?"))")
+                throw Abort()
+            }
+        }
+        let count = try await client.query("SELECT count(*) AS n FROM item").first?["n"]
+        #expect(count == "0")
+        await client.close()
+    }
+
+    @Test func mapsSQLStatesToTypedErrors() async throws {
+        let database = try TestDatabase.create(nil)
+        let client = PostgresClient(settings: database.settings(), logger: TestServers.logger)
+        try await client.query("CREATE TABLE item (name TEXT PRIMARY KEY CHECK (name <> ''), n INT NOT NULL)")
+        try await client.query("INSERT INTO item VALUES ('a', 1)")
+
+        func code(_ query: PostgresQuery) async -> PostgresError.Code? {
+            do {
+                try await client.query(query)
+                return nil
+            } catch {
+                return (error as? PostgresError)?.code
+            }
+        }
+        #expect(await code("INSERT INTO item VALUES ('a', 2)") == .uniqueViolation)
+        #expect(await code("INSERT INTO item VALUES ('', 2)") == .checkViolation)
+        #expect(await code("INSERT INTO item VALUES ('b', NULL)") == .notNullViolation)
+        #expect(await code("SELECT * FROM no_such_table") == .undefinedTable)
+        #expect(await code("SELECT 'x'::int") == .invalidText)
+
+        let error = try #require(
+            await #expect(throws: PostgresError.self) { try await client.query("INSERT INTO item VALUES ('a', 3)") })
+        #expect(error.sqlState == "23505")
+        #expect(error.constraint == "item_pkey")
+        #expect(!error.description.contains("item"), "description stays generic")
+        #expect(error.debugDescription.contains("duplicate key"))
+        await client.close()
+    }
+
+    @Test func failsToConnectWithATypedError() async throws {
+        let url = try TestServers.writeDatabaseURL().replacingDatabase(with: "no_such_database")
+        let client = PostgresClient(settings: DatabaseSettings(url: url, poolSize: 1), logger: TestServers.logger)
+        let error = await #expect(throws: PostgresError.self) { try await client.query("SELECT 1") }
+        #expect(error?.code == .connectionFailed)
+        await client.close()
+    }
+
+    @Test func waitsForAConnectionWhenThePoolIsExhausted() async throws {
+        let database = try TestDatabase.create(nil)
+        let client = PostgresClient(settings: database.settings(poolSize: 2), logger: TestServers.logger)
+        // Eight callers each hold a connection for a while; with two connections they must queue, not fail.
+        let pids = try await withThrowingTaskGroup(of: String?.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    try await client.query("SELECT pg_backend_pid()::text AS pid, pg_sleep(0.05)").first?["pid"] ?? nil
+                }
+            }
+            return try await group.reduce(into: [String?]()) { $0.append($1) }
+        }
+        #expect(pids.count == 8)
+        #expect(Set(pids.compactMap { $0 }).count <= 2)
+        await client.close()
+    }
+
+    @Test func replacesAConnectionTheServerClosed() async throws {
+        let database = try TestDatabase.create(nil)
+        let client = PostgresClient(settings: database.settings(poolSize: 1), logger: TestServers.logger)
+        let pid = try #require(try await client.query("SELECT pg_backend_pid() AS pid").first?["pid"])
+        let admin = try database.connect()
+        try admin.query("SELECT pg_terminate_backend(\(pid)::int)")
+
+        // The first use after the kill may fail; the one after must work on a fresh connection.
+        _ = try? await client.query("SELECT 1")
+        let newPID = try await client.query("SELECT pg_backend_pid() AS pid").first?["pid"]
+        #expect(newPID != nil && newPID != pid)
+        await client.close()
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The `migrate` executable itself, as an operator runs it.
+@Suite struct MigrateCommandTests {
+    private func migrate(_ arguments: [String], write: TestDatabase, read: TestDatabase) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = TestServers.repositoryRoot.appendingPathComponent(".build/debug/migrate")
+        process.arguments = arguments + ["--migrations-dir", TestServers.repositoryRoot.appendingPathComponent("migrations").path]
+        var environment = ProcessInfo.processInfo.environment
+        environment["WRITE_DB_URL"] = write.url.absoluteString
+        environment["READ_DB_URL"] = read.url.absoluteString
+        environment["LOG_LEVEL"] = "error"
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func appliesThenShowsEveryMigrationApplied() throws {
+        let write = try TestDatabase.create(nil)
+        let read = try TestDatabase.create(nil)
+        let (pendingStatus, pending) = try migrate(["status"], write: write, read: read)
+        #expect(pendingStatus == 0)
+        #expect(pending.contains("write_model  0001_client") && pending.contains("pending"))
+
+        let (applyStatus, applied) = try migrate(["apply"], write: write, read: read)
+        #expect(applyStatus == 0, "\(applied)")
+        #expect(applied.contains("write_model: applied 5 migration(s)"))
+        #expect(applied.contains("read_model: applied 1 migration(s)"))
+
+        let (_, status) = try migrate(["status"], write: write, read: read)
+        let lines = status.split(separator: "\n")
+        #expect(lines.count == 6)
+        #expect(lines.allSatisfy { $0.contains("applied") })
+
+        let (rollbackStatus, rolledBack) = try migrate(["rollback", "--count", "2", "--database", "write"], write: write, read: read)
+        #expect(rollbackStatus == 0)
+        #expect(rolledBack.contains("rolled back 2 migration(s): 0005_outbox, 0004_btc_total"))
+    }
+
+    @Test func failsWithOneClearLineForABadURL() throws {
+        let database = try TestDatabase.create(nil)
+        let process = Process()
+        process.executableURL = TestServers.repositoryRoot.appendingPathComponent(".build/debug/migrate")
+        process.arguments = ["status", "--database", "write"]
+        process.environment = ["WRITE_DB_URL": "mysql://nope", "PATH": "/usr/bin:/bin"]
+        let output = Pipe()
+        process.standardError = output
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(text.contains("WRITE_DB_URL must be a postgresql or postgres URL"))
+        _ = database
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// A PostgreSQL or RabbitMQ of a test's own, through scripts/postgres.sh or scripts/rabbitmq.sh,
+/// for tests that stop or restart a server.
+public final class PrivateServer: Sendable {
+    public enum Kind: String, Sendable {
+        case postgres, rabbitmq
+    }
+
+    public let kind: Kind
+    public let directory: URL
+    public let port: Int
+
+    private init(kind: Kind, directory: URL, port: Int) {
+        self.kind = kind
+        self.directory = directory
+        self.port = port
+    }
+
+    public static func start(_ kind: Kind) throws -> PrivateServer {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("buyorders-\(kind.rawValue)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
+        let port = try freePort()
+        let server = PrivateServer(kind: kind, directory: directory, port: port)
+        try server.script("start", directory.appendingPathComponent("server").path, String(port))
+        return server
+    }
+
+    public func restart() throws { try script("restart", serverDirectory) }
+    public func pause() throws { try script("stop", serverDirectory) }
+    public func resume() throws { try script("start", serverDirectory, String(port)) }
+
+    public func stop() {
+        try? script("stop", serverDirectory)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private var serverDirectory: String { directory.appendingPathComponent("server").path }
+
+    /// Runs the control script and waits for it alone. Not Foundation's `Process`: it learns of the exit
+    /// through a pipe that the daemon the script starts inherits, so it would wait for the server too.
+    private func script(_ arguments: String...) throws {
+        let path = TestServers.repositoryRoot.appendingPathComponent("scripts/\(kind.rawValue).sh").path
+        let argv = ["/bin/bash", path] + arguments
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        var pid: pid_t = 0
+        let cArguments = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        guard posix_spawn(&pid, "/bin/bash", &actions, nil, cArguments, environ) == 0 else {
+            throw ScriptFailed(command: argv.joined(separator: " "))
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        guard status == 0 else { throw ScriptFailed(command: "scripts/\(kind.rawValue).sh \(arguments.joined(separator: " "))") }
+    }
+
+    struct ScriptFailed: Error, CustomStringConvertible {
+        let command: String
+        var description: String { "\(command) failed" }
+    }
+
+    /// A TCP port on 127.0.0.1 that nothing listens on right now.
+    static func freePort() throws -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(socket, generic, length) == 0 && getsockname(socket, generic, &length) == 0
+            }
+        }
+        guard bound else { throw ScriptFailed(command: "bind to a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

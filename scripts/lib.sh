@@ -1,0 +1,108 @@
+# shellcheck shell=bash
+# Helper functions shared by test.sh and scripts/*.sh. Source, don't run.
+
+# Apt packages the build, the tests and the benchmarks need.
+BUYORDERS_PACKAGES=(
+  postgresql rabbitmq-server libpq-dev librabbitmq-dev libcurl4-openssl-dev
+  pkg-config curl wrk hyperfine
+)
+
+# log MESSAGE... — print "[buyorders] MESSAGE" to stderr.
+log() {
+  printf '[buyorders] %s\n' "$*" >&2
+}
+
+# die MESSAGE... — log and exit 1.
+die() {
+  log "error: $*"
+  exit 1
+}
+
+# is_installed PKG — true when dpkg knows PKG as installed.
+is_installed() {
+  local status
+  status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || return 1
+  [[ $status == "install ok installed" ]]
+}
+
+# apt_quiet ARGS... — run apt-get quietly; show its output only on failure.
+apt_quiet() {
+  local out rc=0
+  out=$(mktemp)
+  DEBIAN_FRONTEND=noninteractive apt-get -q "$@" >"$out" 2>&1 || rc=$?
+  if ((rc != 0)); then
+    tail -n 30 "$out" >&2
+  fi
+  rm -f "$out"
+  return "$rc"
+}
+
+# install_blocking_services PKG... — apt-get install while invoke-rc.d is told
+# not to start services (we run our own PostgreSQL/RabbitMQ instances).
+install_blocking_services() {
+  local policy=/usr/sbin/policy-rc.d added=0 rc=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    added=1
+  fi
+  apt_quiet install -y --no-install-recommends "$@" || rc=$?
+  if ((added)); then
+    rm -f "$policy"
+  fi
+  return "$rc"
+}
+
+# ensure_packages [PKG...] — install missing apt packages (default: all the
+# project needs). Runs `apt-get update` at most once per shell.
+ensure_packages() {
+  local pkg missing=()
+  (($# > 0)) || set -- "${BUYORDERS_PACKAGES[@]}"
+  for pkg in "$@"; do
+    is_installed "$pkg" || missing+=("$pkg")
+  done
+  ((${#missing[@]} > 0)) || return 0
+  ((EUID == 0)) || die "missing packages (need root to install): ${missing[*]}"
+  log "installing: ${missing[*]}"
+  if [[ -z ${BUYORDERS_APT_UPDATED:-} ]]; then
+    apt_quiet update || die "apt-get update failed"
+    BUYORDERS_APT_UPDATED=1
+  fi
+  install_blocking_services "${missing[@]}" || die "apt-get install failed: ${missing[*]}"
+}
+
+# port_in_use PORT — true when something accepts connections on 127.0.0.1:PORT.
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# free_port — print a free TCP port on 127.0.0.1.
+free_port() {
+  if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()' && return 0
+  fi
+  local port tries
+  for ((tries = 0; tries < 100; tries++)); do
+    port=$((20000 + RANDOM % 30000))
+    if ! port_in_use "$port"; then
+      echo "$port"
+      return 0
+    fi
+  done
+  die "no free TCP port found"
+}
+
+# abs_path PATH — print PATH made absolute (PATH need not exist).
+abs_path() {
+  if [[ -d $1 ]]; then
+    (cd "$1" && pwd -P)
+  elif [[ $1 == /* ]]; then
+    echo "$1"
+  else
+    echo "$PWD/$1"
+  fi
+}

@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Private RabbitMQ node with all state under DIR, AMQP on 127.0.0.1:PORT.
+#   scripts/rabbitmq.sh start DIR PORT | stop DIR | restart DIR | status DIR
+#   scripts/rabbitmq.sh start DIR         (again, with the remembered port)
+#   scripts/rabbitmq.sh node DIR          (print the node name)
+#   scripts/rabbitmq.sh ctl DIR ARGS...   (rabbitmqctl -n NODE ARGS...)
+# DIR/env remembers node name and ports; DIR/log holds the logs.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Call the real scripts: the /usr/sbin wrappers su to user rabbitmq.
+RMQ_BIN=${RMQ_BIN:-/usr/lib/rabbitmq/bin}
+RMQ_TIMEOUT=${RMQ_TIMEOUT:-60}
+# Erlang finds its cookie in $HOME.
+export HOME=${HOME:-/root}
+
+usage() {
+  echo "usage: $0 start DIR [PORT] | stop DIR | restart DIR | status DIR | node DIR | ctl DIR ARGS..." >&2
+  exit 2
+}
+
+# load_env — read NODE, PORT, DIST_PORT from DIR/env (false if absent).
+load_env() {
+  [[ -f $DIR/env ]] || return 1
+  # shellcheck source=/dev/null
+  source "$DIR/env"
+}
+
+save_env() {
+  printf 'NODE=%q\nPORT=%q\nDIST_PORT=%q\n' "$NODE" "$PORT" "$DIST_PORT" >"$DIR/env"
+}
+
+require_env() {
+  load_env || die "$DIR/env missing: run '$0 start $DIR PORT' first"
+}
+
+# export_node_env — the RABBITMQ_* variables that place the node in DIR.
+export_node_env() {
+  export RABBITMQ_NODENAME=$NODE
+  export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+  export RABBITMQ_NODE_PORT=$PORT
+  export RABBITMQ_DIST_PORT=$DIST_PORT
+  export RABBITMQ_MNESIA_BASE=$DIR/mnesia
+  export RABBITMQ_LOG_BASE=$DIR/log
+  export RABBITMQ_ENABLED_PLUGINS_FILE=$DIR/enabled_plugins
+  export RABBITMQ_PID_FILE=$DIR/pid
+  export RABBITMQ_CONFIG_FILE=$DIR/rabbitmq.conf
+  export RABBITMQ_ADVANCED_CONFIG_FILE=$DIR/advanced.config
+  export RABBITMQ_CONF_ENV_FILE=$DIR/rabbitmq-env.conf
+  # Erlang distribution on loopback only.
+  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+  export ERL_CRASH_DUMP=$DIR/log/erl_crash.dump
+}
+
+ctl() {
+  export_node_env
+  "$RMQ_BIN/rabbitmqctl" -n "$NODE" "$@"
+}
+
+# node_pid — pid of the running node (false if none).
+node_pid() {
+  local pid
+  [[ -f $DIR/pid ]] || return 1
+  pid=$(cat "$DIR/pid" 2>/dev/null) || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+is_running() {
+  load_env && node_pid >/dev/null
+}
+
+# ensure_cookie — the server and the CLI share $HOME/.erlang.cookie. Reuse
+# the rabbitmq user's cookie so the system rabbitmqctl wrapper works too.
+ensure_cookie() {
+  local cookie=$HOME/.erlang.cookie system=/var/lib/rabbitmq/.erlang.cookie
+  [[ -s $cookie ]] && return 0
+  if [[ -s $system ]]; then
+    cp "$system" "$cookie"
+  else
+    (umask 077 && head -c 64 /dev/urandom | md5sum | cut -c1-20 >"$cookie")
+  fi
+  chmod 400 "$cookie"
+}
+
+write_files() {
+  mkdir -p "$DIR/mnesia" "$DIR/log"
+  echo '[].' >"$DIR/enabled_plugins"
+  cat >"$DIR/rabbitmq.conf" <<EOF
+listeners.tcp.default = 127.0.0.1:$PORT
+loopback_users = none
+log.console = false
+EOF
+}
+
+# show_log — the errors (else the tail) of each non-empty log.
+show_log() {
+  local f
+  for f in "$DIR"/log/*.log; do
+    [[ -s $f ]] || continue
+    log "from $f:"
+    grep -m 20 -F '[error]' "$f" >&2 || tail -n 30 "$f" >&2
+  done
+}
+
+# wait_exit PID SECONDS — wait for PID to exit; false on timeout.
+wait_exit() {
+  local pid=$1 i
+  for ((i = 0; i < $2 * 5; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+# await_node — wait (bounded) until the node has booted. await_startup
+# fails at once while the node is not yet reachable, hence the loop.
+await_node() {
+  local deadline=$((SECONDS + RMQ_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    if timeout "$RMQ_TIMEOUT" "$RMQ_BIN/rabbitmqctl" -n "$NODE" -q \
+      await_startup --timeout "$RMQ_TIMEOUT" >/dev/null 2>&1; then
+      return 0
+    fi
+    # The node writes its pid file early; if that process is gone, give up.
+    if [[ -f $DIR/pid ]] && ! node_pid >/dev/null; then
+      return 1
+    fi
+    sleep 1
+  done
+  return 1
+}
+
+cmd_start() {
+  local port=${1:-}
+  [[ -n $port ]] || { require_env && port=$PORT; }
+  [[ $port =~ ^[0-9]+$ ]] || usage
+  if is_running; then
+    log "rabbitmq already running in $DIR (node $NODE, port $PORT)"
+    return 0
+  fi
+  load_env || NODE="buyorders-$(printf '%s' "$DIR" | md5sum | cut -c1-8)@localhost"
+  PORT=$port
+  if [[ -z ${DIST_PORT:-} ]] || port_in_use "$DIST_PORT"; then
+    DIST_PORT=$(free_port)
+  fi
+  save_env
+  write_files
+  ensure_cookie
+  export_node_env
+  rm -f "$DIR/pid"
+  (cd "$DIR" && "$RMQ_BIN/rabbitmq-server" -detached) >"$DIR/log/startup.log" 2>&1 || {
+    show_log
+    die "rabbitmq-server failed to launch in $DIR"
+  }
+  if ! await_node; then
+    show_log
+    cmd_stop || true
+    die "rabbitmq failed to start in $DIR"
+  fi
+  log "rabbitmq running in $DIR (node $NODE, 127.0.0.1:$PORT)"
+}
+
+cmd_stop() {
+  local pid
+  load_env || return 0
+  # No live pid file: the node may still be up (pid file not yet written).
+  pid=$(node_pid) || pid=""
+  [[ -n $pid ]] || ctl -q ping >/dev/null 2>&1 || return 0
+  timeout "$RMQ_TIMEOUT" "$RMQ_BIN/rabbitmqctl" -n "$NODE" -q stop >/dev/null 2>&1 || true
+  if [[ -n $pid ]] && ! wait_exit "$pid" "$RMQ_TIMEOUT"; then
+    log "rabbitmq node $NODE did not stop; killing $pid"
+    kill -9 "$pid" 2>/dev/null || true
+    wait_exit "$pid" 10 || true
+  fi
+  rm -f "$DIR/pid"
+  log "rabbitmq stopped in $DIR"
+}
+
+cmd_restart() {
+  require_env
+  cmd_stop
+  cmd_start "$PORT"
+}
+
+cmd_status() {
+  if is_running && ctl -q ping >/dev/null 2>&1; then
+    echo "running: node $NODE on 127.0.0.1:$PORT"
+  else
+    echo "stopped"
+    return 3
+  fi
+}
+
+main() {
+  (($# >= 2)) || usage
+  local cmd=$1
+  [[ -n $2 ]] || usage
+  [[ $cmd != start ]] || mkdir -p "$2"
+  DIR=$(abs_path "$2")
+  shift 2
+  case $cmd in
+    start) (($# <= 1)) || usage; cmd_start "$@" ;;
+    stop) cmd_stop ;;
+    restart) cmd_restart ;;
+    status) cmd_status ;;
+    node) require_env; echo "$NODE" ;;
+    ctl) require_env; ctl "$@" ;;
+    *) usage ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The one test command: build, start private PostgreSQL and RabbitMQ on free
+# ports, run `swift test "$@"`, always stop the servers afterwards.
+#   ./test.sh [swift test args, e.g. --filter Name]
+#   KEEP_TEST_STATE=1 ./test.sh   keeps the temp state dir (logs, data)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+cd "$ROOT"
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+
+STATE=""
+TEST_PID=""
+
+# cleanup — stop the tests and the servers, drop (or keep) the state dir.
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n $TEST_PID ]] && kill -0 "$TEST_PID" 2>/dev/null; then
+    kill -TERM -- "-$TEST_PID" 2>/dev/null || kill -TERM "$TEST_PID" 2>/dev/null || true
+    wait "$TEST_PID" 2>/dev/null || true
+  fi
+  if [[ -n $STATE ]]; then
+    scripts/rabbitmq.sh stop "$STATE/rabbitmq" || true
+    scripts/postgres.sh stop "$STATE/postgres" || true
+    if [[ ${KEEP_TEST_STATE:-} == 1 ]]; then
+      log "kept test state in $STATE"
+    else
+      rm -rf "$STATE"
+    fi
+  fi
+  exit "$rc"
+}
+
+build() {
+  log "swift build --build-tests"
+  swift build --build-tests || die "swift build --build-tests failed"
+}
+
+# two_free_ports — print two distinct free ports.
+two_free_ports() {
+  local a b
+  a=$(free_port)
+  b=$(free_port)
+  while [[ $a == "$b" ]]; do b=$(free_port); done
+  echo "$a $b"
+}
+
+start_servers() {
+  local pgport amqpport
+  read -r pgport amqpport < <(two_free_ports)
+  scripts/postgres.sh start "$STATE/postgres" "$pgport" ||
+    die "PostgreSQL failed to start (log above)"
+  scripts/rabbitmq.sh start "$STATE/rabbitmq" "$amqpport" ||
+    die "RabbitMQ failed to start (log above)"
+  export WRITE_DB_URL="postgresql://postgres@127.0.0.1:$pgport/write_model"
+  export READ_DB_URL="postgresql://postgres@127.0.0.1:$pgport/read_model"
+  export AMQP_URL="amqp://guest:guest@127.0.0.1:$amqpport/%2f"
+  export RABBITMQ_TEST_DIR=$STATE/rabbitmq
+}
+
+# run_tests ARGS... — swift test in its own process group (so cleanup can
+# stop it on INT/TERM); returns its exit code.
+run_tests() {
+  local rc=0
+  log "swift test $*"
+  setsid swift test "$@" &
+  TEST_PID=$!
+  wait "$TEST_PID" || rc=$?
+  TEST_PID=""
+  return "$rc"
+}
+
+main() {
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  ensure_packages
+  build
+  STATE=$(mktemp -d /tmp/buyorders-test.XXXXXX)
+  chmod 755 "$STATE"
+  start_servers
+  run_tests "$@"
+}
+
+main "$@"
