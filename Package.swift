@@ -59,7 +59,11 @@ let package = Package(
             dependencies: ["Core", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Core", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/TestSupport", swiftSettings: swiftSettings
+        ),
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MigrateTests", dependencies: ["Migrate", "TestSupport"], swiftSettings: swiftSettings),
         serviceTests("CreateBuyOrder"),

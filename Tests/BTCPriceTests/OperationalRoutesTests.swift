@@ -1,20 +1,20 @@
 import Core
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Prometheus
 import Testing
 import TestSupport
 
 @testable import BTCPrice
 
 @Suite struct OperationalRoutesTests {
-    @Test func answersHealth() async throws {
-        let settings = try BTCPriceSettings(environment: EnvironmentReader([:]))
-        let app = try await buildBTCPrice(settings: settings, logger: TestServers.logger, metrics: PrometheusCollectorRegistry())
-        try await app.test(.router) { client in
-            try await client.execute(uri: "/health", method: .get) { response in
-                #expect(response.status == .ok)
-            }
+    @Test func answersHealthReadyAndMetrics() async throws {
+        try await withBTCPrice(environment: ["PRICE_SOURCE": "simulated"]) { client in
+            let health = try await client.execute(uri: "/health", method: .get)
+            #expect(health.status == .ok)
+            #expect(health.text == #"{"status":"healthy"}"#)
+            try await expectEventually { try await client.execute(uri: "/ready", method: .get).status == .ok }
+            #expect(try await client.execute(uri: "/metrics", method: .get).status == .ok)
         }
     }
 }
