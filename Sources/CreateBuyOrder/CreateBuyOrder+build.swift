@@ -1,4 +1,5 @@
 import Core
+import Foundation
 import Hummingbird
 import Logging
 import Prometheus
@@ -7,31 +8,62 @@ import Prometheus
 struct CreateBuyOrderSettings: Sendable {
     var server: HTTPServerSettings
     var writeDatabase: DatabaseSettings
+    var btcPriceURL: URL
+    var priceMaxAge: Duration
+    var pricePollInterval: Duration
+    var maxBatchSize: Int
 
-    init(server: HTTPServerSettings, writeDatabase: DatabaseSettings) {
+    init(
+        server: HTTPServerSettings, writeDatabase: DatabaseSettings, btcPriceURL: URL,
+        priceMaxAge: Duration = .seconds(10), pricePollInterval: Duration = .seconds(1), maxBatchSize: Int = 256
+    ) {
         self.server = server
         self.writeDatabase = writeDatabase
+        self.btcPriceURL = btcPriceURL
+        self.priceMaxAge = priceMaxAge
+        self.pricePollInterval = pricePollInterval
+        self.maxBatchSize = maxBatchSize
     }
 
     init(environment: EnvironmentReader) throws {
         self.server = try HTTPServerSettings(environment: environment, defaultPort: 8777)
         self.writeDatabase = try .write(environment)
+        self.btcPriceURL = try environment.url("BTC_PRICE_URL", default: "http://127.0.0.1:8779", schemes: ["http", "https"])
+        self.priceMaxAge = .seconds(try environment.integer("PRICE_MAX_AGE_S", default: 10, in: 1...3600))
+        self.pricePollInterval = .milliseconds(try environment.integer("PRICE_POLL_INTERVAL_MS", default: 1000, in: 50...60000))
+        self.maxBatchSize = try environment.integer("WRITE_BATCH_MAX", default: 256, in: 1...4096)
     }
 }
 
 /// Builds the application `main` runs and tests drive.
-func buildCreateBuyOrder(settings: CreateBuyOrderSettings, logger: Logger, metrics: PrometheusCollectorRegistry) async throws
-    -> some ApplicationProtocol
+func buildCreateBuyOrder(settings: CreateBuyOrderSettings, logger: Logger, metrics: PrometheusCollectorRegistry)
+    async throws -> some ApplicationProtocol
 {
     let writeDatabase = PostgresClient(settings: settings.writeDatabase, logger: logger)
+    let http = try HTTPClient(
+        configuration: HTTPClientConfiguration(connectTimeout: .seconds(1), timeout: .seconds(2), maxResponseSize: 64 * 1024))
+    let quotes = QuoteCache(
+        client: BTCPriceClient(baseURL: settings.btcPriceURL, http: http), maxAge: settings.priceMaxAge,
+        interval: settings.pricePollInterval, logger: logger)
+    let writer = OrderWriter(database: writeDatabase, maxBatchSize: settings.maxBatchSize, logger: logger)
+
     let router = Router.service(
-        checks: [.database("write_db", client: writeDatabase, requires: .writeModel)],
+        checks: [
+            .database("write_db", client: writeDatabase, requires: .writeModel),
+            ReadinessCheck("btc_price") {
+                let stale = quotes.staleCurrencies()
+                guard stale.isEmpty else {
+                    throw NotReady("no fresh quote for \(stale.map(\.code).joined(separator: ", "))")
+                }
+            },
+        ],
         metrics: metrics
     )
+    BuyOrderRoutes(quotes: quotes, writer: writer).add(to: router)
     return Application(
         router: router,
         configuration: ApplicationConfiguration(settings.server, name: "create-buy-order"),
-        services: [writeDatabase],
+        services: [writeDatabase, http, quotes, writer],
         logger: logger
     )
 }

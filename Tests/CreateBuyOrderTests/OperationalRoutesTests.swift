@@ -11,7 +11,8 @@ import TestSupport
 @Suite struct OperationalRoutesTests {
     func application(database: TestDatabase) async throws -> some ApplicationProtocol {
         let settings = CreateBuyOrderSettings(
-            server: HTTPServerSettings(port: 0), writeDatabase: database.settings())
+            server: HTTPServerSettings(port: 8777), writeDatabase: database.settings(),
+            btcPriceURL: URL(string: "http://127.0.0.1:9")!)
         return try await buildCreateBuyOrder(settings: settings, logger: TestServers.logger, metrics: PrometheusCollectorRegistry())
     }
 
@@ -35,7 +36,7 @@ import TestSupport
             }
             try database.migrate(.writeModel)
             try await client.execute(uri: "/ready", method: .get) { response in
-                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains(#"{"name":"write_db","status":"up"}"#))
             }
         }
     }

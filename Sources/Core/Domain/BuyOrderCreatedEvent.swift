@@ -1,0 +1,73 @@
+import Foundation
+
+/// `buy_order.created`, version 1: published by the write side, applied by read-model-sync.
+public struct BuyOrderCreatedEvent: Sendable, Equatable, Codable {
+    public static let type = "buy_order.created"
+    public static let routingKey = "buy_order.created"
+    public static let version = 1
+
+    public var eventID: UUID
+    public var type: String
+    public var version: Int
+    /// RFC 3339 UTC; the order's own `created_at`.
+    public var occurredAt: String
+    public var order: StoredBuyOrder
+
+    public init(eventID: UUID = UUID(), order: StoredBuyOrder) {
+        self.eventID = eventID
+        self.type = Self.type
+        self.version = Self.version
+        self.occurredAt = order.createdAt
+        self.order = order
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type, version, order
+        case eventID = "event_id"
+        case occurredAt = "occurred_at"
+    }
+
+    /// Why a message is not a valid event; `description` is the dead-letter reason.
+    public struct Invalid: Error, CustomStringConvertible, Equatable {
+        public let description: String
+    }
+
+    /// Decodes and validates a message body: JSON, the right type and version, every field well formed.
+    public init(json data: Data) throws(Invalid) {
+        let event: BuyOrderCreatedEvent
+        do {
+            event = try Self.decoder.decode(BuyOrderCreatedEvent.self, from: data)
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw Invalid(description: "missing field \(Self.path(context.codingPath + [key]))")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            throw Invalid(description: "wrong type at \(Self.path(context.codingPath))")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw Invalid(
+                description: context.codingPath.isEmpty
+                    ? "not JSON" : "bad value at \(Self.path(context.codingPath)): \(context.debugDescription)")
+        } catch {
+            throw Invalid(description: "not JSON")
+        }
+        guard event.type == Self.type else { throw Invalid(description: "unknown type \(event.type)") }
+        guard event.version == Self.version else { throw Invalid(description: "unknown version \(event.version)") }
+        guard event.order.sequence > 0 else { throw Invalid(description: "bad value at order.sequence") }
+        self = event
+    }
+
+    /// The message body.
+    public var json: Data {
+        // Encoding plain strings and integers cannot fail.
+        (try? Self.encoder.encode(self)) ?? Data()
+    }
+
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.map(\.stringValue).joined(separator: ".")
+    }
+
+    private static let decoder = JSONDecoder()
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}

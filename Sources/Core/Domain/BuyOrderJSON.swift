@@ -1,0 +1,96 @@
+/// A buy order as clients see it, every value already in its wire text form.
+///
+/// The one place an order becomes JSON, shared by create-buy-order responses and fetch-buy-orders pages.
+public struct BuyOrderView: Sendable, Equatable {
+    public var id: String
+    /// RFC 3339 UTC with microseconds, as `BuyOrderView.createdAtSQL` renders it.
+    public var createdAt: String
+    public var currency: String
+    public var currencyAmount: String
+    public var btcRate: String
+    public var btcAmount: String
+
+    public init(
+        id: String, createdAt: String, currency: String, currencyAmount: String, btcRate: String, btcAmount: String
+    ) {
+        self.id = id
+        self.createdAt = createdAt
+        self.currency = currency
+        self.currencyAmount = currencyAmount
+        self.btcRate = btcRate
+        self.btcAmount = btcAmount
+    }
+
+    /// `{"id":…,"created_at":…,"currency":…,"currency_amount":…,"btc_rate":…,"btc_amount":…}`, values as strings.
+    public var json: String {
+        var text = ""
+        write(into: &text)
+        return text
+    }
+
+    /// Appends `json` to `text`, for callers that render many orders into one body.
+    public func write(into text: inout String) {
+        text += #"{"id":"#
+        Self.appendQuoted(id, to: &text)
+        text += #","created_at":"#
+        Self.appendQuoted(createdAt, to: &text)
+        text += #","currency":"#
+        Self.appendQuoted(currency, to: &text)
+        text += #","currency_amount":"#
+        Self.appendQuoted(currencyAmount, to: &text)
+        text += #","btc_rate":"#
+        Self.appendQuoted(btcRate, to: &text)
+        text += #","btc_amount":"#
+        Self.appendQuoted(btcAmount, to: &text)
+        text += "}"
+    }
+
+    // MARK: - Rendering helpers
+
+    /// A SQL expression rendering a `timestamptz` column as `createdAt` text, e.g. `2026-11-23T19:49:44.395736Z`.
+    public static func createdAtSQL(_ column: String) -> String {
+        #"to_char(\#(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"#
+    }
+
+    /// A rate as PostgreSQL's NUMERIC(20,8) text gives it, without trailing zeros beyond two decimals:
+    /// `48478.88000000` → `48478.88`, `3.00000000` → `3.00`, `0.12345678` unchanged.
+    public static func trimmedRate(_ text: String) -> String {
+        guard let point = text.utf8.firstIndex(of: UInt8(ascii: ".")) else { return text }
+        let keepAtLeast = text.utf8.index(point, offsetBy: 3, limitedBy: text.utf8.endIndex) ?? text.utf8.endIndex
+        var end = text.utf8.endIndex
+        while end > keepAtLeast, text.utf8[text.utf8.index(before: end)] == UInt8(ascii: "0") {
+            end = text.utf8.index(before: end)
+        }
+        return String(text[..<end])
+    }
+
+    /// Appends `value` as a JSON string; the escaping path only runs for text that needs it.
+    static func appendQuoted(_ value: String, to text: inout String) {
+        text += "\""
+        if !needsEscaping(value) {
+            text += value
+        } else {
+            for scalar in value.unicodeScalars {
+                switch scalar {
+                case "\"": text += "\\\""
+                case "\\": text += "\\\\"
+                case "\n": text += "\\n"
+                case "\r": text += "\\r"
+                case "\t": text += "\\t"
+                case _ where scalar.value < 0x20:
+                    let hex = String(scalar.value, radix: 16)
+                    text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: text.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        text += "\""
+    }
+
+    private static func needsEscaping(_ value: String) -> Bool {
+        var value = value
+        return value.withUTF8 { bytes in
+            bytes.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Core
+import Foundation
+
+/// Fetches quotes from btc-price (`GET {BTC_PRICE_URL}/v1/price?currency=…`) over the libcurl client,
+/// validating each answer strictly.
+struct BTCPriceClient: Sendable {
+    let baseURL: URL
+    let http: HTTPClient
+
+    struct InvalidAnswer: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    func quote(_ currency: Currency) async throws -> Quote {
+        let url = baseURL.appendingPathComponent("v1/price").absoluteString + "?currency=\(currency.code)"
+        let response = try await http.get(url, headers: ["Accept": "application/json"])
+        guard response.status == 200 else {
+            throw InvalidAnswer(description: "btc-price answered \(response.status) for \(currency)")
+        }
+        return try Self.parse(Data(response.body), expecting: currency)
+    }
+
+    private struct Body: Decodable {
+        let currency: String
+        let rate: ExchangeRate
+        let quotedAt: String
+        let source: String
+
+        enum CodingKeys: String, CodingKey {
+            case currency, rate, source
+            case quotedAt = "quoted_at"
+        }
+    }
+
+    static func parse(_ data: Data, expecting currency: Currency) throws -> Quote {
+        let body: Body
+        do {
+            body = try JSONDecoder().decode(Body.self, from: data)
+        } catch {
+            throw InvalidAnswer(description: "btc-price sent an invalid quote for \(currency): \(error)")
+        }
+        guard body.currency == currency.code else {
+            throw InvalidAnswer(description: "btc-price sent a \(body.currency) quote when asked for \(currency)")
+        }
+        guard let quotedAt = parseTimestamp(body.quotedAt) else {
+            throw InvalidAnswer(description: "btc-price sent an unreadable quoted_at: \(body.quotedAt)")
+        }
+        return Quote(currency: currency, rate: body.rate, source: body.source, quotedAtText: body.quotedAt, quotedAt: quotedAt)
+    }
+
+    /// RFC 3339 with or without fractional seconds.
+    static func parseTimestamp(_ text: String) -> Date? {
+        (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+            ?? (try? Date(text, strategy: Date.ISO8601FormatStyle()))
+    }
+}

@@ -1,0 +1,17 @@
+import Core
+import Foundation
+
+/// A BTC price from btc-price, with when it was quoted upstream.
+struct Quote: Sendable, Equatable {
+    var currency: Currency
+    var rate: ExchangeRate
+    var source: String
+    /// RFC 3339, as btc-price sent it; stored with the order.
+    var quotedAtText: String
+    var quotedAt: Date
+
+    /// True while the quote is no older than `maxAge` at `now`.
+    func isFresh(maxAge: Duration, now: Date = Date()) -> Bool {
+        now.timeIntervalSince(quotedAt) <= Double(maxAge.components.seconds)
+    }
+}

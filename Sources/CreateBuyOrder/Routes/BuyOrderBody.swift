@@ -1,0 +1,95 @@
+import Core
+import Foundation
+import Hummingbird
+
+/// Reads `PUT /buy_order`'s body and `Idempotency-Key` header into an `OrderRequest`, or a problem
+/// that names every bad field. Nothing here touches a Double: the amount stays text until parsed.
+enum BuyOrderBody {
+    static let maxBytes = 16 * 1024
+    static let fields: Set<String> = ["currency", "amount", "idempotence_key"]
+
+    static func parse(body: Data, contentType: String?, headerKey: String?, clientID: String) throws(Problem) -> OrderRequest {
+        guard let contentType, contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+        else {
+            throw Problem(
+                status: .unsupportedMediaType, type: "unsupported-media-type", title: "Unsupported media type",
+                detail: "send the order as Content-Type: application/json")
+        }
+        guard !body.isEmpty else { throw Problem.malformed("the body is empty; send a JSON object") }
+        guard let object = (try? JSONSerialization.jsonObject(with: body, options: [])) as? [String: Any] else {
+            throw Problem.malformed("the body is not a JSON object")
+        }
+
+        var errors: [Problem.FieldError] = []
+        for field in object.keys.sorted() where !fields.contains(field) {
+            errors.append(.init(field: field, message: "is not a known field"))
+        }
+
+        let currency = readCurrency(object["currency"], errors: &errors)
+        let amount = readAmount(object["amount"], errors: &errors)
+        let key = readKey(body: object["idempotence_key"], header: headerKey, errors: &errors)
+
+        guard errors.isEmpty, let currency, let amount, let key else { throw Problem.validation(errors) }
+        return OrderRequest(clientID: clientID, idempotencyKey: key, currency: currency, amount: amount)
+    }
+
+    private static func readCurrency(_ value: Any?, errors: inout [Problem.FieldError]) -> Currency? {
+        guard let value else {
+            errors.append(.init(field: "currency", message: "is required: one of \(Currency.codes)"))
+            return nil
+        }
+        guard let text = value as? String, let currency = Currency(code: text) else {
+            errors.append(.init(field: "currency", message: "must be one of \(Currency.codes)"))
+            return nil
+        }
+        return currency
+    }
+
+    private static func readAmount(_ value: Any?, errors: inout [Problem.FieldError]) -> FiatAmount? {
+        guard let value else {
+            errors.append(.init(field: "amount", message: "is required, as a string such as \"123.45\""))
+            return nil
+        }
+        guard let text = value as? String else {
+            errors.append(
+                .init(field: "amount", message: "must be a string such as \"123.45\"; JSON numbers are refused so that no digit is lost"))
+            return nil
+        }
+        do {
+            return try FiatAmount(parsing: text)
+        } catch {
+            errors.append(.init(field: "amount", message: error.description))
+            return nil
+        }
+    }
+
+    private static func readKey(body: Any?, header: String?, errors: inout [Problem.FieldError]) -> UUID? {
+        var bodyKey: UUID?
+        if let body {
+            guard let text = body as? String, let key = UUID(uuidString: text) else {
+                errors.append(.init(field: "idempotence_key", message: "must be a UUID"))
+                return nil
+            }
+            bodyKey = key
+        }
+        var headerValue: UUID?
+        if let header {
+            guard let key = UUID(uuidString: header.trimmingCharacters(in: .whitespaces)) else {
+                errors.append(.init(field: "Idempotency-Key", message: "must be a UUID"))
+                return nil
+            }
+            headerValue = key
+        }
+        switch (bodyKey, headerValue) {
+        case (nil, nil):
+            errors.append(
+                .init(field: "idempotence_key", message: "is required, in the body or in the Idempotency-Key header"))
+            return nil
+        case (let key?, let other?) where key != other:
+            errors.append(.init(field: "idempotence_key", message: "differs from the Idempotency-Key header"))
+            return nil
+        default:
+            return bodyKey ?? headerValue
+        }
+    }
+}
