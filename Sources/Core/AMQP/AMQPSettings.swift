@@ -1,0 +1,94 @@
+import Foundation
+
+/// Where and how to connect to RabbitMQ.
+public struct AMQPSettings: Sendable {
+    public var endpoint: AMQPEndpoint
+    /// Proposed heartbeat interval; the broker may lower it. Zero turns heartbeats off.
+    public var heartbeat: Duration
+    /// Bounds the TCP connect and the login handshake.
+    public var connectTimeout: Duration
+    /// Bounds each synchronous method (declare, qos, consume, ...); a timeout closes the connection.
+    public var rpcTimeout: Duration
+    /// Shown in the management UI and `rabbitmqctl list_connections`.
+    public var connectionName: String?
+
+    public init(
+        endpoint: AMQPEndpoint,
+        heartbeat: Duration = .seconds(30),
+        connectTimeout: Duration = .seconds(5),
+        rpcTimeout: Duration = .seconds(10),
+        connectionName: String? = nil
+    ) {
+        self.endpoint = endpoint
+        self.heartbeat = heartbeat
+        self.connectTimeout = connectTimeout
+        self.rpcTimeout = rpcTimeout
+        self.connectionName = connectionName
+    }
+
+    public static let defaultURL = "amqp://guest:guest@127.0.0.1:5672/%2f"
+
+    /// The broker from `AMQP_URL`.
+    public static func from(_ environment: EnvironmentReader, connectionName: String? = nil) throws -> AMQPSettings {
+        let url = try environment.url("AMQP_URL", default: defaultURL, schemes: ["amqp"])
+        guard let endpoint = try? AMQPEndpoint(url: url) else {
+            throw ConfigurationError(
+                variable: "AMQP_URL",
+                expected: "an amqp://user:password@host:port/vhost URL",
+                actual: url.absoluteString
+            )
+        }
+        return AMQPSettings(endpoint: endpoint, connectionName: connectionName)
+    }
+}
+
+/// A broker address parsed from an `amqp://user:password@host:port/vhost` URL.
+public struct AMQPEndpoint: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var password: String
+    public var virtualHost: String
+
+    public init(
+        host: String,
+        port: Int = 5672,
+        user: String = "guest",
+        password: String = "guest",
+        virtualHost: String = "/"
+    ) {
+        self.host = host
+        self.port = port
+        self.user = user
+        self.password = password
+        self.virtualHost = virtualHost
+    }
+
+    /// Parses the URL as RabbitMQ does: the path is the percent-encoded vhost (`%2f` is "/"), empty means "/".
+    public init(url: URL) throws {
+        guard let components = URLComponents(url: url, resolvingAgainstBaseURL: false),
+            components.scheme?.lowercased() == "amqp", let host = components.host, !host.isEmpty
+        else {
+            throw AMQPError(.connectionFailed, message: "not an amqp:// URL with a host: \(url.redactingPassword)")
+        }
+        var path = Substring(components.percentEncodedPath)
+        if path.hasPrefix("/") { path = path.dropFirst() }
+        guard !path.contains("/"), let virtualHost = path.removingPercentEncoding else {
+            throw AMQPError(
+                .connectionFailed,
+                message: "the URL path must be one percent-encoded vhost: \(url.redactingPassword)"
+            )
+        }
+        self.host = host
+        self.port = components.port ?? 5672
+        self.user = components.user ?? "guest"
+        self.password = components.password ?? "guest"
+        self.virtualHost = virtualHost.isEmpty ? "/" : virtualHost
+    }
+
+    /// The address for logs, without the password.
+    public var description: String {
+        let path = virtualHost.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? virtualHost
+        return "amqp://\(user)@\(host):\(port)/\(path)"
+    }
+}
