@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# Smoke test of ./run.sh and curl/: a whole cluster on free ports in a fresh
+# RUN_DIR, two orders created and paged through, status, stop, and a check
+# that nothing it started still runs or listens. Always stops what it started.
+#   scripts/run_smoke_test.sh
+# SMOKE_TIMEOUT (900 s) bounds the start, build included; BUILD_CONFIGURATION
+# (release) is passed to run.sh; KEEP_SMOKE_STATE=1 keeps the RUN_DIR.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$ROOT"
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+
+SMOKE_TIMEOUT=${SMOKE_TIMEOUT:-900}
+# How long an order may take to reach the read model.
+PROJECTION_TIMEOUT=30
+STARTED=0
+PORT_VARS=(POSTGRES_PORT RABBITMQ_PORT CREATE_BUY_ORDER_PORT FETCH_BUY_ORDERS_PORT BTC_PRICE_PORT
+  READ_MODEL_SYNC_PORT)
+PROCESS_IDS=()
+
+fail() {
+  die "smoke test failed: $*"
+}
+
+# cleanup — stop the cluster if it may still run; show its logs on failure.
+cleanup() {
+  local rc=$? f
+  trap - EXIT INT TERM
+  if ((STARTED)); then
+    timeout 120 ./run.sh stop || log "run.sh stop failed"
+  fi
+  if ((rc != 0)) && [[ -d ${RUN_DIR:-}/logs ]]; then
+    for f in "$RUN_DIR"/logs/*.log; do
+      [[ $f == */build.log ]] && continue
+      log "tail of $f:"
+      tail -n 5 "$f" >&2 || true
+    done
+  fi
+  if [[ -n ${RUN_DIR:-} ]]; then
+    if [[ ${KEEP_SMOKE_STATE:-} == 1 ]]; then
+      log "kept $RUN_DIR"
+    else
+      rm -rf "$RUN_DIR"
+    fi
+  fi
+  exit "$rc"
+}
+
+# configure — a fresh RUN_DIR and distinct free ports; nothing inherited
+# from a caller (test.sh exports its own database URLs).
+configure() {
+  local var port
+  local -A taken=()
+  unset WRITE_DB_URL READ_DB_URL AMQP_URL BTC_PRICE_URL HOST PORT
+  RUN_DIR=$(mktemp -d /tmp/buyorders-run.XXXXXX)
+  chmod 755 "$RUN_DIR"
+  export RUN_DIR
+  for var in "${PORT_VARS[@]}"; do
+    port=$(free_port)
+    while [[ -n ${taken[$port]:-} ]]; do port=$(free_port); done
+    taken[$port]=1
+    export "$var=$port"
+  done
+  # No internet in tests: the simulated source, named explicitly.
+  export PRICE_SOURCE=simulated
+}
+
+start_cluster() {
+  log "./run.sh start (RUN_DIR $RUN_DIR)"
+  STARTED=1
+  timeout "$SMOKE_TIMEOUT" ./run.sh start >"$RUN_DIR/start.out" || fail "./run.sh start"
+  grep -q "curl/put_buy_order.sh" "$RUN_DIR/start.out" || fail "run.sh start printed no curl examples"
+}
+
+# remember_processes — every pid the cluster runs as, to check after the stop.
+remember_processes() {
+  local f
+  for f in "$RUN_DIR"/pids/*.pid; do
+    PROCESS_IDS+=("$(<"$f")")
+  done
+  PROCESS_IDS+=("$(head -n 1 "$RUN_DIR/postgres/data/postmaster.pid")")
+  PROCESS_IDS+=("$(<"$RUN_DIR/rabbitmq/pid")")
+  ((${#PROCESS_IDS[@]} == 6)) || fail "expected 6 processes, found ${#PROCESS_IDS[@]}"
+}
+
+# order_id JSON — the id of the buy_order in a PUT answer.
+order_id() {
+  grep -o '"id":"[0-9a-f-]*"' <<<"$1" | head -n 1 | cut -d '"' -f 4
+}
+
+# row_ids JSON — the ids of a page's rows, one a line, in order.
+row_ids() {
+  grep -o '"id":"[0-9a-f-]*"' <<<"$1" | cut -d '"' -f 4
+}
+
+# last_reference JSON — the page's last_reference, or "null".
+last_reference() {
+  grep -o '"last_reference":\("[0-9a-f-]*"\|null\)' <<<"$1" | cut -d ':' -f 2 | tr -d '"'
+}
+
+# await_projection ID... — wait (bounded) until every ID is in the read model.
+await_projection() {
+  local deadline=$((SECONDS + PROJECTION_TIMEOUT)) page id missing
+  while :; do
+    page=$(curl/get_buy_orders.sh 100) || fail "curl/get_buy_orders.sh 100"
+    missing=""
+    for id in "$@"; do
+      grep -q "\"$id\"" <<<"$page" || missing+=" $id"
+    done
+    [[ -n $missing ]] || return 0
+    ((SECONDS < deadline)) || fail "orders not in the read model after ${PROJECTION_TIMEOUT}s:$missing"
+    sleep 0.5
+  done
+}
+
+exercise_curl_scripts() {
+  local answer first second page
+  answer=$(curl/put_buy_order.sh USD 123.45) || fail "curl/put_buy_order.sh USD 123.45: $answer"
+  first=$(order_id "$answer")
+  [[ -n $first ]] || fail "no order id in: $answer"
+  answer=$(curl/put_buy_order.sh EUR 50) || fail "curl/put_buy_order.sh EUR 50: $answer"
+  second=$(order_id "$answer")
+  [[ -n $second ]] || fail "no order id in: $answer"
+  log "created orders $first and $second"
+  await_projection "$first" "$second"
+
+  page=$(curl/get_buy_orders.sh 1) || fail "curl/get_buy_orders.sh 1: $page"
+  [[ $(row_ids "$page") == "$second" ]] || fail "first page is not the newest order: $page"
+  [[ $(last_reference "$page") == "$second" ]] || fail "first page's last_reference: $page"
+  page=$(curl/get_buy_orders_pass_last_ref.sh "$second" 1) ||
+    fail "curl/get_buy_orders_pass_last_ref.sh $second 1: $page"
+  [[ $(row_ids "$page") == "$first" ]] || fail "second page is not the older order: $page"
+  [[ $(last_reference "$page") == null ]] || fail "last page's last_reference is not null: $page"
+  log "paged through both orders"
+}
+
+check_status() {
+  ./run.sh status || fail "./run.sh status (exit $?)"
+}
+
+stop_cluster() {
+  timeout 120 ./run.sh stop || fail "./run.sh stop"
+  STARTED=0
+}
+
+# is_alive PID — true while PID runs; a zombie (exited, not yet reaped by
+# init) does not count.
+is_alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z ]]
+}
+
+# check_nothing_left — no process alive, no port listening.
+check_nothing_left() {
+  local pid var
+  for pid in "${PROCESS_IDS[@]}"; do
+    ! is_alive "$pid" || fail "pid $pid still alive after ./run.sh stop: $(ps -o args= -p "$pid")"
+  done
+  for var in "${PORT_VARS[@]}"; do
+    ! port_in_use "${!var}" || fail "$var ${!var} still listening after ./run.sh stop"
+  done
+}
+
+main() {
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  configure
+  start_cluster
+  remember_processes
+  exercise_curl_scripts
+  check_status
+  stop_cluster
+  check_nothing_left
+  log "run.sh smoke test passed"
+}
+
+main "$@"
