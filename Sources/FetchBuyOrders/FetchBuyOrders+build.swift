@@ -23,11 +23,12 @@ struct FetchBuyOrdersSettings: Sendable {
 func buildFetchBuyOrders(settings: FetchBuyOrdersSettings, logger: Logger, metrics: PrometheusCollectorRegistry) async throws
     -> some ApplicationProtocol
 {
-    let readDatabase = PostgresClient(settings: settings.readDatabase, logger: logger)
+    let readDatabase = PostgresClient(settings: settings.readDatabase.forcingGenericPlans(), logger: logger)
     let router = Router.service(
         checks: [.database("read_db", client: readDatabase, requires: .readModel)],
         metrics: metrics
     )
+    BuyOrderRoutes(store: BuyOrderStore(database: readDatabase)).register(on: router)
     return Application(
         router: router,
         configuration: ApplicationConfiguration(settings.server, name: "fetch-buy-orders"),

@@ -1,0 +1,60 @@
+import Core
+import Foundation
+import Hummingbird
+
+/// `GET /buy_orders` (pages) and `GET /buy_orders/{id}`, each also under `/v1`.
+struct BuyOrderRoutes: Sendable {
+    /// Every request acts as this client until clients authenticate.
+    static let defaultClient = "default"
+
+    let store: BuyOrderStore
+
+    func register(on router: Router<some RequestContext>) {
+        for prefix in ["", "/v1"] {
+            router.get("\(prefix)/buy_orders") { request, _ in try await page(request) }
+            router.get("\(prefix)/buy_orders/:id") { request, context in
+                try await order(request, id: context.parameters.get("id") ?? "")
+            }
+        }
+    }
+
+    /// The client a request acts for.
+    func client(of request: Request) -> String {
+        Self.defaultClient
+    }
+
+    func page(_ request: Request) async throws -> Response {
+        let pageRequest = try PageRequest(query: request.uri.queryParameters)
+        let page: BuyOrderPage
+        do {
+            page = try await store.page(pageRequest, client: client(of: request))
+        } catch is UnknownReference {
+            throw Problem.validation(field: "last_reference", "is not the id of one of your orders")
+        }
+        return Response.json(Self.json(page))
+    }
+
+    func order(_ request: Request, id text: String) async throws -> Response {
+        guard let id = UUID(uuidString: text) else {
+            throw Problem.validation(field: "id", "must be a UUID")
+        }
+        guard let order = try await store.order(id: id, client: client(of: request)) else {
+            throw Problem.notFound("No buy order \(id.postgresText).")
+        }
+        return Response.json(order.json)
+    }
+
+    /// `{"rows":[…],"last_reference":"<uuid>"|null}`
+    static func json(_ page: BuyOrderPage) -> String {
+        var text = #"{"rows":["#
+        text.reserveCapacity(64 + page.rows.count * 220)
+        for (index, order) in page.rows.enumerated() {
+            if index > 0 { text += "," }
+            order.write(into: &text)
+        }
+        text += #"],"last_reference":"#
+        text += page.lastReference.map { "\"\($0)\"" } ?? "null"
+        text += "}"
+        return text
+    }
+}
