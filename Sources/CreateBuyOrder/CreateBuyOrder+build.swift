@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Prometheus
+import ServiceLifecycle
 
 /// What `create-buy-order` reads from the environment.
 struct CreateBuyOrderSettings: Sendable {
@@ -12,11 +13,16 @@ struct CreateBuyOrderSettings: Sendable {
     var priceMaxAge: Duration
     var pricePollInterval: Duration
     var maxBatchSize: Int
+    /// The broker the outbox relay publishes to; nil runs no relay (events stay in the outbox).
+    var amqp: AMQPSettings?
+    var topology = AMQPTopology()
 
     init(
         server: HTTPServerSettings, writeDatabase: DatabaseSettings, btcPriceURL: URL,
-        priceMaxAge: Duration = .seconds(10), pricePollInterval: Duration = .seconds(1), maxBatchSize: Int = 256
+        priceMaxAge: Duration = .seconds(10), pricePollInterval: Duration = .seconds(1), maxBatchSize: Int = 256,
+        amqp: AMQPSettings? = nil
     ) {
+        self.amqp = amqp
         self.server = server
         self.writeDatabase = writeDatabase
         self.btcPriceURL = btcPriceURL
@@ -32,6 +38,7 @@ struct CreateBuyOrderSettings: Sendable {
         self.priceMaxAge = .seconds(try environment.integer("PRICE_MAX_AGE_S", default: 10, in: 1...3600))
         self.pricePollInterval = .milliseconds(try environment.integer("PRICE_POLL_INTERVAL_MS", default: 1000, in: 50...60000))
         self.maxBatchSize = try environment.integer("WRITE_BATCH_MAX", default: 256, in: 1...4096)
+        self.amqp = try AMQPSettings.from(environment, connectionName: "create-buy-order")
     }
 }
 
@@ -60,10 +67,15 @@ func buildCreateBuyOrder(settings: CreateBuyOrderSettings, logger: Logger, metri
         metrics: metrics
     )
     BuyOrderRoutes(quotes: quotes, writer: writer).add(to: router)
+    var services: [any Service] = [writeDatabase, http, quotes, writer]
+    if let amqp = settings.amqp {
+        let connector = AMQPConnector(settings: amqp, topology: settings.topology, logger: logger)
+        services.append(OutboxRelay(databaseURL: settings.writeDatabase.url, connector: connector, logger: logger))
+    }
     return Application(
         router: router,
         configuration: ApplicationConfiguration(settings.server, name: "create-buy-order"),
-        services: [writeDatabase, http, quotes, writer],
+        services: services,
         logger: logger
     )
 }

@@ -2,20 +2,26 @@ import Core
 import Hummingbird
 import Logging
 import Prometheus
+import ServiceLifecycle
 
 /// What `read-model-sync` reads from the environment.
 struct ReadModelSyncSettings: Sendable {
     var server: HTTPServerSettings
     var readDatabase: DatabaseSettings
+    /// The broker to consume from; nil runs no consumer.
+    var amqp: AMQPSettings?
+    var topology = AMQPTopology()
 
-    init(server: HTTPServerSettings, readDatabase: DatabaseSettings) {
+    init(server: HTTPServerSettings, readDatabase: DatabaseSettings, amqp: AMQPSettings? = nil) {
         self.server = server
         self.readDatabase = readDatabase
+        self.amqp = amqp
     }
 
     init(environment: EnvironmentReader) throws {
         self.server = try HTTPServerSettings(environment: environment, defaultPort: 8780)
         self.readDatabase = try .read(environment)
+        self.amqp = try AMQPSettings.from(environment, connectionName: "read-model-sync")
     }
 }
 
@@ -24,14 +30,25 @@ func buildReadModelSync(settings: ReadModelSyncSettings, logger: Logger, metrics
     -> some ApplicationProtocol
 {
     let readDatabase = PostgresClient(settings: settings.readDatabase, logger: logger)
-    let router = Router.service(
-        checks: [.database("read_db", client: readDatabase, requires: .readModel)],
-        metrics: metrics
-    )
+    var checks: [ReadinessCheck] = [.database("read_db", client: readDatabase, requires: .readModel)]
+    var services: [any Service] = [readDatabase]
+    if let amqp = settings.amqp {
+        let consumer = ProjectionConsumer(
+            databaseURL: settings.readDatabase.url,
+            connector: AMQPConnector(
+                settings: amqp, topology: settings.topology,
+                consumer: .init(queue: settings.topology.queue, prefetch: 256), logger: logger),
+            logger: logger)
+        services.append(consumer)
+        checks.append(
+            ReadinessCheck("rabbitmq") {
+                guard consumer.isConsuming else { throw NotReady("not consuming from \(settings.topology.queue)") }
+            })
+    }
     return Application(
-        router: router,
+        router: Router.service(checks: checks, metrics: metrics),
         configuration: ApplicationConfiguration(settings.server, name: "read-model-sync"),
-        services: [readDatabase],
+        services: services,
         logger: logger
     )
 }

@@ -16,7 +16,8 @@ struct WritePath: Sendable {
 
     static func run(
         limitBTC: String? = nil, priceMaxAge: Int = 10, coinbase: FakeCoinbase = FakeCoinbase(),
-        mode: TestingSetup = .router, waitForReady: Bool = true,
+        mode: TestingSetup = .router, waitForReady: Bool = true, amqp: AMQPSettings? = nil,
+        topology: AMQPTopology = AMQPTopology(),
         _ body: @Sendable (any TestClientProtocol, WritePath) async throws -> Void
     ) async throws {
         let database = try TestDatabase.create(.writeModel)
@@ -35,9 +36,11 @@ struct WritePath: Sendable {
                 let settings = CreateBuyOrderSettings(
                     server: HTTPServerSettings(port: 8777), writeDatabase: database.settings(poolSize: 4),
                     btcPriceURL: URL(string: "http://127.0.0.1:\(priceClient.port!)")!,
-                    priceMaxAge: .seconds(priceMaxAge), pricePollInterval: .milliseconds(100))
+                    priceMaxAge: .seconds(priceMaxAge), pricePollInterval: .milliseconds(100), amqp: amqp)
+                var configured = settings
+                configured.topology = topology
                 let app = try await buildCreateBuyOrder(
-                    settings: settings, logger: TestServers.logger, metrics: PrometheusCollectorRegistry())
+                    settings: configured, logger: TestServers.logger, metrics: PrometheusCollectorRegistry())
                 try await app.test(mode) { client in
                     if waitForReady { try await harness.waitUntilReady(client) }
                     try await body(client, harness)

@@ -48,13 +48,13 @@ struct OrderStore: Sendable {
     {
         let rows = try connection.query(
             prepared: """
-                SELECT k.key::text AS key, k.fingerprint, \(unsafeSQL: Self.orderColumns)
+                SELECT k.key::text AS key, k.fingerprint, \(unsafeSQL: StoredBuyOrder.columns)
                 FROM idempotency_key k JOIN buy_order o ON o.id = k.buy_order_id
                 WHERE (k.client_id, k.key) IN (SELECT * FROM unnest(\(requests.map(\.clientID))::text[], \(requests.map(\.idempotencyKey))::uuid[]))
                 """)
         var existing: [OrderBatch.Key: OrderBatch.Existing] = [:]
         for row in rows {
-            let order = try Self.order(from: row)
+            let order = try StoredBuyOrder(row: row)
             guard let key = UUID(uuidString: try row.text("key")) else { continue }
             existing[OrderBatch.Key(clientID: order.clientID, key: key)] = OrderBatch.Existing(
                 fingerprint: try row.text("fingerprint"), order: order)
@@ -73,7 +73,7 @@ struct OrderStore: Sendable {
                         \(orders.map(\.request.currency.code))::text[], \(orders.map(\.request.amount.description))::numeric[],
                         \(orders.map(\.quote.rate.description))::numeric[], \(orders.map(\.btcAmount.description))::numeric[],
                         \(orders.map(\.quote.source))::text[], \(orders.map(\.quote.quotedAtText))::timestamptz[])
-                    RETURNING \(unsafeSQL: Self.orderColumns)
+                    RETURNING \(unsafeSQL: StoredBuyOrder.columns)
                 ), keys AS (
                     INSERT INTO idempotency_key (client_id, key, fingerprint, buy_order_id)
                     SELECT * FROM unnest(\(orders.map(\.request.clientID))::text[], \(orders.map(\.request.idempotencyKey))::uuid[],
@@ -83,7 +83,7 @@ struct OrderStore: Sendable {
                 """)
         var byID: [UUID: StoredBuyOrder] = [:]
         for row in rows {
-            let order = try Self.order(from: row)
+            let order = try StoredBuyOrder(row: row)
             byID[order.id] = order
         }
         var stored: [Int: StoredBuyOrder] = [:]
@@ -104,31 +104,5 @@ struct OrderStore: Sendable {
         // Delivered at commit: wakes the outbox relay of every instance.
         try connection.query(prepared: "SELECT pg_notify(\(OrderStore.outboxChannel), '')")
         return stored
-    }
-
-    // MARK: - Rows
-
-    /// The columns of `buy_order o` that make a `StoredBuyOrder`, timestamps as RFC 3339 text.
-    static let orderColumns = """
-        o.id::text AS id, o.sequence, o.client_id, o.currency, o.currency_amount::text AS currency_amount,
-        o.btc_rate::text AS btc_rate, o.btc_amount::text AS btc_amount, o.rate_source,
-        \(BuyOrderView.createdAtSQL("o.rate_quoted_at")) AS rate_quoted_at, \(BuyOrderView.createdAtSQL("o.created_at")) AS created_at
-        """
-
-    static func order(from row: PostgresRow) throws -> StoredBuyOrder {
-        func invalid(_ column: String) -> PostgresError {
-            PostgresError(code: .other, message: "buy_order.\(column) is unreadable: \(row[column] ?? "NULL")")
-        }
-        guard let id = UUID(uuidString: try row.text("id")) else { throw invalid("id") }
-        guard let currency = Currency(code: try row.text("currency")) else { throw invalid("currency") }
-        guard let amount = try? FiatAmount(parsing: try row.text("currency_amount")) else { throw invalid("currency_amount") }
-        guard let rate = try? ExchangeRate(parsing: BuyOrderView.trimmedRate(try row.text("btc_rate"))) else {
-            throw invalid("btc_rate")
-        }
-        guard let btc = BTCAmount(parsing: try row.text("btc_amount")) else { throw invalid("btc_amount") }
-        return StoredBuyOrder(
-            id: id, sequence: try row.int("sequence"), clientID: try row.text("client_id"), currency: currency,
-            currencyAmount: amount, btcRate: rate, btcAmount: btc, rateSource: try row.text("rate_source"),
-            rateQuotedAt: try row.text("rate_quoted_at"), createdAt: try row.text("created_at"))
     }
 }

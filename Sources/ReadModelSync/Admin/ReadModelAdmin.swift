@@ -1,0 +1,64 @@
+import Core
+import Foundation
+import Logging
+
+/// `read-model-sync rebuild` and `verify`: operations that compare the read model with the write
+/// model, the golden source. Blocking; run from the command line.
+struct ReadModelAdmin {
+    let write: PostgresConnection
+    let read: PostgresConnection
+
+    /// What both models say about one client's orders (or all of them).
+    struct Summary: Equatable, CustomStringConvertible {
+        let count: String
+        let btcSum: String
+        /// md5 over the ordered order ids.
+        let checksum: String
+
+        var description: String { "count \(count), sum of btc_amount \(btcSum), id checksum \(checksum)" }
+    }
+
+    static let summarySQL: PostgresQuery = """
+        SELECT count(*)::text AS count, coalesce(sum(btc_amount), 0)::numeric(20,8)::text AS sum,
+               md5(coalesce(string_agg(id::text, ',' ORDER BY id), '')) AS checksum
+        FROM buy_order
+        """
+
+    static func summary(_ connection: PostgresConnection) throws -> Summary {
+        let row = try connection.query(summarySQL).first!
+        return Summary(count: try row.text("count"), btcSum: try row.text("sum"), checksum: try row.text("checksum"))
+    }
+
+    /// Nil when both models hold the same orders, otherwise the difference in words.
+    func verify() throws -> String? {
+        let (expected, actual) = (try Self.summary(write), try Self.summary(read))
+        guard expected != actual else { return nil }
+        var differences: [String] = []
+        if expected.count != actual.count { differences.append("count: write \(expected.count), read \(actual.count)") }
+        if expected.btcSum != actual.btcSum { differences.append("sum of btc_amount: write \(expected.btcSum), read \(actual.btcSum)") }
+        if expected.checksum != actual.checksum { differences.append("order id checksum differs") }
+        return differences.joined(separator: "; ")
+    }
+
+    /// Copies every order of the write model into the read model in sequence order, overwriting
+    /// what the read model holds for it. Upserts are idempotent, so the live consumer stays correct
+    /// while this runs. Returns the orders copied.
+    func rebuild(batchSize: Int = 5000, progress: (Int) -> Void = { _ in }) throws -> Int {
+        var after: Int64 = 0
+        var copied = 0
+        while true {
+            let rows = try write.query(
+                prepared: """
+                    SELECT \(unsafeSQL: StoredBuyOrder.columns) FROM buy_order o WHERE o.sequence > \(after)
+                    ORDER BY o.sequence LIMIT \(batchSize)
+                    """)
+            if rows.isEmpty { break }
+            let orders = try rows.map(StoredBuyOrder.init(row:))
+            try read.transaction { _ = try ReadModelStore.upsert(orders, refresh: true, on: $0) }
+            after = orders.last!.sequence
+            copied += orders.count
+            progress(copied)
+        }
+        return copied
+    }
+}
