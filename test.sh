@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: build, start private PostgreSQL and RabbitMQ on free
 # ports, run `swift test "$@"`, always stop the servers afterwards.
-#   ./test.sh [swift test args, e.g. --filter Name]
+#   ./test.sh [swift test args, e.g. --filter Name]   (without args it also
+#   runs scripts/run_smoke_test.sh: ./run.sh start, the curl scripts, stop)
 #   KEEP_TEST_STATE=1 ./test.sh   keeps the temp state dir (logs, data)
 set -euo pipefail
 
@@ -82,6 +83,11 @@ main() {
   chmod 755 "$STATE"
   start_servers
   run_tests "$@"
+  # The full run also starts the whole cluster the way a user does, on its own ports and state.
+  if (($# == 0)); then
+    log "run.sh smoke test (./run.sh start, curl/, status, stop)"
+    BUILD_CONFIGURATION=debug scripts/run_smoke_test.sh
+  fi
 }
 
 main "$@"
