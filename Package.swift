@@ -61,7 +61,10 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Core", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "Core", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             path: "Tests/TestSupport", swiftSettings: swiftSettings
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: swiftSettings),

@@ -1,7 +1,5 @@
 import Core
-import Foundation
 import Hummingbird
-import HummingbirdTesting
 import Prometheus
 import Testing
 import TestSupport
@@ -10,53 +8,17 @@ import TestSupport
 
 @Suite struct OperationalRoutesTests {
     func application(database: TestDatabase) async throws -> some ApplicationProtocol {
-        let settings = FetchBuyOrdersSettings(
-            server: HTTPServerSettings(port: 0), readDatabase: database.settings())
+        let settings = FetchBuyOrdersSettings(server: HTTPServerSettings(port: 8778), readDatabase: database.settings())
         return try await buildFetchBuyOrders(settings: settings, logger: TestServers.logger, metrics: PrometheusCollectorRegistry())
     }
 
-    @Test func answersHealthWithoutDependencies() async throws {
-        let app = try await application(database: TestDatabase.create(nil))
-        try await app.test(.router) { client in
-            try await client.execute(uri: "/health", method: .get) { response in
-                #expect(response.status == .ok)
-                #expect(String(buffer: response.body) == #"{"status":"healthy"}"#)
-            }
-        }
+    @Test func servesHealthMetricsAndProblemBodies() async throws {
+        try await OperationalRouteChecks.expectBasics(application(database: TestDatabase.create(nil)))
     }
 
     @Test func isReadyOnlyOnceMigrationsAreApplied() async throws {
         let database = try TestDatabase.create(nil)
-        let app = try await application(database: database)
-        try await app.test(.router) { client in
-            try await client.execute(uri: "/ready", method: .get) { response in
-                #expect(response.status == .serviceUnavailable)
-                #expect(String(buffer: response.body).contains("migrations not applied"))
-            }
-            try database.migrate(.readModel)
-            try await client.execute(uri: "/ready", method: .get) { response in
-                #expect(response.status == .ok)
-            }
-        }
-    }
-
-    @Test func servesPrometheusMetrics() async throws {
-        let app = try await application(database: TestDatabase.create(.readModel))
-        try await app.test(.router) { client in
-            try await client.execute(uri: "/metrics", method: .get) { response in
-                #expect(response.status == .ok)
-                #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
-            }
-        }
-    }
-
-    @Test func answersUnknownRoutesWithAProblemBody() async throws {
-        let app = try await application(database: TestDatabase.create(nil))
-        try await app.test(.router) { client in
-            try await client.execute(uri: "/no-such-route", method: .get) { response in
-                #expect(response.status == .notFound)
-                #expect(response.headers[.contentType] == "application/problem+json")
-            }
-        }
+        try await OperationalRouteChecks.expectReadinessFollowsMigrations(
+            application(database: database), database: database, schema: .readModel, check: "read_db")
     }
 }
