@@ -31,17 +31,17 @@ public struct BuyOrderView: Sendable, Equatable {
     /// Appends `json` to `text`, for callers that render many orders into one body.
     public func write(into text: inout String) {
         text += #"{"id":"#
-        Self.appendQuoted(id, to: &text)
+        JSONText.appendQuoted(id, to: &text)
         text += #","created_at":"#
-        Self.appendQuoted(createdAt, to: &text)
+        JSONText.appendQuoted(createdAt, to: &text)
         text += #","currency":"#
-        Self.appendQuoted(currency, to: &text)
+        JSONText.appendQuoted(currency, to: &text)
         text += #","currency_amount":"#
-        Self.appendQuoted(currencyAmount, to: &text)
+        JSONText.appendQuoted(currencyAmount, to: &text)
         text += #","btc_rate":"#
-        Self.appendQuoted(btcRate, to: &text)
+        JSONText.appendQuoted(btcRate, to: &text)
         text += #","btc_amount":"#
-        Self.appendQuoted(btcAmount, to: &text)
+        JSONText.appendQuoted(btcAmount, to: &text)
         text += "}"
     }
 
@@ -62,35 +62,5 @@ public struct BuyOrderView: Sendable, Equatable {
             end = text.utf8.index(before: end)
         }
         return String(text[..<end])
-    }
-
-    /// Appends `value` as a JSON string; the escaping path only runs for text that needs it.
-    static func appendQuoted(_ value: String, to text: inout String) {
-        text += "\""
-        if !needsEscaping(value) {
-            text += value
-        } else {
-            for scalar in value.unicodeScalars {
-                switch scalar {
-                case "\"": text += "\\\""
-                case "\\": text += "\\\\"
-                case "\n": text += "\\n"
-                case "\r": text += "\\r"
-                case "\t": text += "\\t"
-                case _ where scalar.value < 0x20:
-                    let hex = String(scalar.value, radix: 16)
-                    text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                default: text.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        text += "\""
-    }
-
-    private static func needsEscaping(_ value: String) -> Bool {
-        var value = value
-        return value.withUTF8 { bytes in
-            bytes.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
-        }
     }
 }
