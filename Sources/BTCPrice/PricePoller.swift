@@ -92,8 +92,7 @@ struct PricePollerMetrics: Sendable {
     }
 
     func recordAge(_ currency: Currency, _ age: Duration) {
-        let (seconds, attoseconds) = age.components
-        ages[currency]?.record(Double(seconds) + Double(attoseconds / 1_000_000_000_000_000) / 1000)
+        ages[currency]?.record(age / .seconds(1))
     }
 
     func failed(_ currency: Currency, kind: String) {

@@ -12,6 +12,6 @@ struct Quote: Sendable, Equatable {
 
     /// True while the quote is no older than `maxAge` at `now`.
     func isFresh(maxAge: Duration, now: Date = Date()) -> Bool {
-        now.timeIntervalSince(quotedAt) <= Double(maxAge.components.seconds)
+        now <= quotedAt.addingTimeInterval(TimeInterval(maxAge.components.seconds))
     }
 }
