@@ -42,9 +42,6 @@ public final class PostgresClient: Service, Sendable {
         try await withConnection { try $0.query(query) }
     }
 
-    /// Connections in use right now.
-    public var connectionsInUse: Int { pool.inUse }
-
     public func run() async throws {
         try? await gracefulShutdown()
         await close()
