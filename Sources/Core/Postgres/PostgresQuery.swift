@@ -79,16 +79,21 @@ extension UUID: PostgresBindable {
 
 /// A one-dimensional array literal (`{"a","b",NULL}`), for `= ANY($1)` and `unnest($1::text[])`.
 extension Array: PostgresBindable where Element: PostgresBindable {
+    /// Built byte by byte: batches bind arrays of hundreds of values per statement.
     public var postgresText: String {
-        "{" + map { Self.quoted($0.postgresText) }.joined(separator: ",") + "}"
-    }
-
-    private static func quoted(_ text: String) -> String {
-        var result = "\""
-        for character in text {
-            if character == "\"" || character == "\\" { result.append("\\") }
-            result.append(character)
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(count * 40 + 2)
+        for (index, element) in enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "\""))
+            // Bytes of a multi-byte UTF-8 sequence are never '"' or '\\', so escaping bytes is exact.
+            for byte in element.postgresText.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+                bytes.append(byte)
+            }
+            bytes.append(UInt8(ascii: "\""))
         }
-        return result + "\""
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
