@@ -1,7 +1,7 @@
 import Foundation
 
 /// `buy_order.created`, version 1: published by the write side, applied by read-model-sync.
-public struct BuyOrderCreatedEvent: Sendable, Equatable, Codable {
+public struct BuyOrderCreatedEvent: Sendable, Equatable, Decodable {
     public static let type = "buy_order.created"
     public static let routingKey = "buy_order.created"
     public static let version = 1
@@ -54,10 +54,39 @@ public struct BuyOrderCreatedEvent: Sendable, Equatable, Codable {
         self = event
     }
 
-    /// The message body.
+    /// The message body: keys sorted, every value a string but `version` and `order.sequence`.
     public var json: Data {
-        // Encoding plain strings and integers cannot fail.
-        (try? Self.encoder.encode(self)) ?? Data()
+        Data(jsonText.utf8)
+    }
+
+    /// `json` as text, written directly: the relay renders one per order, so no `JSONEncoder` here.
+    public var jsonText: String {
+        var text = #"{"event_id":"#
+        JSONText.appendQuoted(eventID.uuidString.lowercased(), to: &text)
+        text += #","occurred_at":"#
+        JSONText.appendQuoted(occurredAt, to: &text)
+        text += #","order":{"btc_amount":"#
+        JSONText.appendQuoted(order.btcAmount.description, to: &text)
+        text += #","btc_rate":"#
+        JSONText.appendQuoted(order.btcRate.description, to: &text)
+        text += #","client_id":"#
+        JSONText.appendQuoted(order.clientID, to: &text)
+        text += #","created_at":"#
+        JSONText.appendQuoted(order.createdAt, to: &text)
+        text += #","currency":"#
+        JSONText.appendQuoted(order.currency.code, to: &text)
+        text += #","currency_amount":"#
+        JSONText.appendQuoted(order.currencyAmount.description, to: &text)
+        text += #","id":"#
+        JSONText.appendQuoted(order.id.uuidString.lowercased(), to: &text)
+        text += #","rate_quoted_at":"#
+        JSONText.appendQuoted(order.rateQuotedAt, to: &text)
+        text += #","rate_source":"#
+        JSONText.appendQuoted(order.rateSource, to: &text)
+        text += #","sequence":\#(order.sequence)},"type":"#
+        JSONText.appendQuoted(type, to: &text)
+        text += #","version":\#(version)}"#
+        return text
     }
 
     private static func path(_ keys: [any CodingKey]) -> String {
@@ -65,9 +94,4 @@ public struct BuyOrderCreatedEvent: Sendable, Equatable, Codable {
     }
 
     private static let decoder = JSONDecoder()
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }

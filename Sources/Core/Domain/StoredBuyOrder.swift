@@ -1,7 +1,7 @@
 import Foundation
 
 /// A buy order with every field the write model stores; what the created event carries.
-public struct StoredBuyOrder: Sendable, Equatable, Codable {
+public struct StoredBuyOrder: Sendable, Equatable, Decodable {
     public var id: UUID
     /// The write model's sequence: orders created in the same microsecond are ordered by it.
     public var sequence: Int64
