@@ -47,9 +47,12 @@ timeout 1200 ./run.sh start >/dev/null
 psql_write "UPDATE btc_total SET limit_btc = 99999999"
 
 log "wrk -t$THREADS -c$CONNECTIONS -d$DURATION PUT /buy_order"
-timeout 300 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/put_buy_order.lua \
+# The CPU table (stderr) shows where each order's cost goes while every server shares the cores.
+timeout 300 bench/cpu_by_process.py -- wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/put_buy_order.lua \
   "http://127.0.0.1:$CREATE_BUY_ORDER_PORT"
 
+echo "order batches (orders per transaction):"
+curl -s "http://127.0.0.1:$CREATE_BUY_ORDER_PORT/metrics" | grep -E '^order_batch_size_(sum|count)' || true
 echo "orders stored: $(psql_write 'SELECT count(*) FROM buy_order')"
 check=$(psql_write "SELECT total = (SELECT coalesce(sum(btc_amount), 0) FROM buy_order), total FROM btc_total")
 echo "stored total equals the sum of stored orders: ${check%%|*} (total ${check##*|} BTC)"
