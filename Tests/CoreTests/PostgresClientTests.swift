@@ -27,6 +27,50 @@ import TestSupport
         await client.close()
     }
 
+    @Test func bindsUnicodeInArrays() async throws {
+        let database = try TestDatabase.create(nil)
+        let client = PostgresClient(settings: database.settings(), logger: TestServers.logger)
+        let values = ["Grüße", "世界 \"🚀\"", ""]
+        let rows = try await client.query("SELECT unnest(\(values)::text[]) AS value")
+        #expect(rows.map { $0["value"] } == values)
+        await client.close()
+    }
+
+    @Test func pipelineRunsStatementsInOrderAndReusesPreparedOnes() async throws {
+        let database = try TestDatabase.create(nil)
+        let connection = try database.connect()
+        try connection.query("CREATE TABLE item (name TEXT PRIMARY KEY)")
+        for round in 0..<2 {
+            let results = try connection.pipeline([
+                "BEGIN", "INSERT INTO item VALUES (\("a\(round)")), (\("b\(round)"))",
+                "SELECT count(*) AS n FROM item", "COMMIT",
+            ])
+            #expect(results.count == 4)
+            #expect(results[1].affectedRows == 2)
+            #expect(results[2].first?["n"] == String(2 * (round + 1)))
+        }
+        #expect(connection.isIdle)
+    }
+
+    @Test func pipelineStopsAtTheFirstFailureAndTheConnectionStaysUsable() async throws {
+        let database = try TestDatabase.create(nil)
+        let connection = try database.connect()
+        try connection.query("CREATE TABLE item (name TEXT PRIMARY KEY)")
+        let error = #expect(throws: PostgresError.self) {
+            try connection.pipeline([
+                "BEGIN", "INSERT INTO item VALUES ('a')", "INSERT INTO item VALUES ('a')",
+                "INSERT INTO item VALUES ('never run')", "COMMIT",
+            ])
+        }
+        #expect(error?.code == .uniqueViolation)
+        #expect(!connection.isIdle)
+        connection.rollback()
+        #expect(connection.isIdle)
+        // The statement first seen after the failure was never prepared; it must still work now.
+        try connection.pipeline(["INSERT INTO item VALUES ('never run')"])
+        #expect(try connection.query("SELECT string_agg(name, ',') AS names FROM item").first?["names"] == "never run")
+    }
+
     @Test func rollsBackATransactionThatThrows() async throws {
         let database = try TestDatabase.create(nil)
         let client = PostgresClient(settings: database.settings(), logger: TestServers.logger)

@@ -38,9 +38,10 @@ public final class PostgresConnection: @unchecked Sendable {
         return text
     }
 
-    /// True while the connection is open and not inside a transaction.
+    /// True while the connection is open, not inside a transaction and not in pipeline mode.
     public var isIdle: Bool {
         PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
+            && PQpipelineStatus(handle) == PQ_PIPELINE_OFF
     }
 
     /// The backend process id, which `pg_terminate_backend` takes.
@@ -72,6 +73,62 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
+    /// Runs statements in one round trip (libpq pipeline mode), each prepared once per connection, and
+    /// returns the rows of each. The first failure is thrown and the statements after it do not run; inside
+    /// a transaction, that leaves it failed, for `rollback()`.
+    @discardableResult
+    public func pipeline(_ queries: [PostgresQuery]) throws -> [PostgresRows] {
+        guard PQenterPipelineMode(handle) == 1 else { throw lostConnection() }
+        defer { PQexitPipelineMode(handle) }
+        /// What each result read back answers: a statement prepared in this pipeline, or a query.
+        enum Step { case prepare(sql: String, name: String), query }
+        var steps: [Step] = []
+        var naming = prepared
+        for query in queries {
+            let name: String
+            if let known = naming[query.sql] {
+                name = known
+            } else {
+                name = "s\(naming.count)"
+                guard PQsendPrepare(handle, name, query.sql, Int32(query.binds.count), nil) == 1 else { throw lostConnection() }
+                naming[query.sql] = name
+                steps.append(.prepare(sql: query.sql, name: name))
+            }
+            let sent = withCStrings(query.binds) { values in
+                PQsendQueryPrepared(handle, name, Int32(values.count), values, nil, nil, 0)
+            }
+            guard sent == 1 else { throw lostConnection() }
+            steps.append(.query)
+        }
+        guard PQpipelineSync(handle) == 1 else { throw lostConnection() }
+
+        var rows: [PostgresRows] = []
+        var failure: PostgresError?
+        for step in steps {
+            // Each step's result is followed by a NULL; after a failure the rest come back aborted.
+            let result = PQgetResult(handle)
+            defer { while let extra = PQgetResult(handle) { PQclear(extra) } }
+            if let result, PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
+                PQclear(result)
+                continue
+            }
+            do {
+                let stepRows = try consume(result)
+                switch step {
+                case .prepare(let sql, let name): prepared[sql] = name
+                case .query: rows.append(stepRows)
+                }
+            } catch let error as PostgresError {
+                if error.code == .connectionLost { throw error }
+                failure = failure ?? error
+            }
+        }
+        guard let sync = PQgetResult(handle) else { throw lostConnection() }
+        PQclear(sync)
+        if let failure { throw failure }
+        return rows
+    }
+
     /// Runs SQL text that may hold several statements and no parameters (migrations).
     public func execute(script: String) throws {
         try consume(PQexec(handle, script))
@@ -87,8 +144,15 @@ public final class PostgresConnection: @unchecked Sendable {
             try query("COMMIT")
             return result
         } catch {
-            if PQstatus(handle) == CONNECTION_OK { _ = try? query("ROLLBACK") }
+            rollback()
             throw error
+        }
+    }
+
+    /// Ends a transaction that failed or was left open; a lost connection has nothing to roll back.
+    public func rollback() {
+        if PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) != PQTRANS_IDLE {
+            _ = try? query("ROLLBACK")
         }
     }
 
