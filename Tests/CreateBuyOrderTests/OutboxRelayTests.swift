@@ -36,6 +36,32 @@ import TestSupport
                 try broker.ack(delivery.tag)
             }
             #expect(events.map(\.order.currencyAmount.description) == ["1.00", "2.00", "3.00"])
+            let stored = try path.database.connect().query(
+                "SELECT \(unsafeSQL: StoredBuyOrder.columns) FROM buy_order o ORDER BY o.sequence")
+            #expect(events.map(\.order) == (try stored.map(StoredBuyOrder.init(row:))))
+            #expect(events.allSatisfy { $0.occurredAt == $0.order.createdAt })
+        }
+    }
+
+    @Test func publishesRowsThatCarryTheirPayloadAsTheyAre() async throws {
+        let amqp = AMQPSettings(endpoint: try AMQPEndpoint(url: try TestServers.amqpURL()))
+        let topology = Self.topology()
+        let payload = #"{"written":"before 0006_outbox_order_reference"}"#
+        try await WritePath.run(amqp: amqp, topology: topology) { client, path in
+            try path.database.connect().query(
+                """
+                INSERT INTO outbox (event_id, client_id, routing_key, payload)
+                VALUES (gen_random_uuid(), 'default', 'buy_order.created', \(payload)::json)
+                """)
+            #expect(try await WritePath.put(client, body: WritePath.body()).status == .ok)
+            try await expectEventually {
+                try path.database.connect().query("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL").first?["n"] == "0"
+            }
+            let broker = try AMQPConnection(settings: amqp)
+            let first = try #require(try broker.get(queue: topology.queue))
+            #expect(String(decoding: first.body, as: UTF8.self) == payload)
+            let second = try #require(try broker.get(queue: topology.queue))
+            #expect(try BuyOrderCreatedEvent(json: Data(second.body)).order.currencyAmount.description == "123.45")
         }
     }
 

@@ -1,8 +1,9 @@
 import Core
 import Foundation
 
-/// The write model's SQL for orders: one transaction per batch that locks the BTC total, reads earlier
-/// orders for the batch's keys, and inserts the new orders, their keys and their outbox events.
+/// The write model's SQL for orders: one transaction per batch, in two round trips while the BTC
+/// total is locked. The first locks the total and reads earlier orders for the batch's keys; the
+/// second inserts the new orders, their keys and their outbox rows, signals the relay and commits.
 struct OrderStore: Sendable {
     /// The NOTIFY channel a commit with new outbox rows signals.
     static let outboxChannel = "buy_order_outbox"
@@ -11,18 +12,32 @@ struct OrderStore: Sendable {
     func write(_ requests: [(request: OrderRequest, quote: Quote?)], on connection: PostgresConnection) throws
         -> [OrderOutcome]
     {
-        try connection.transaction { connection in
-            let (total, limit) = try lockTotal(connection)
-            let existing = try existingOrders(for: requests.map(\.request), on: connection)
-            let decisions = OrderBatch.decide(requests, existing: existing, total: total, limit: limit)
+        do {
+            let opened = try connection.pipeline([
+                "BEGIN", "SELECT total::text, limit_btc::text FROM btc_total FOR UPDATE",
+                existingOrdersQuery(for: requests.map(\.request)),
+            ])
+            let (total, limit) = try totals(opened[1])
+            let decisions = OrderBatch.decide(
+                requests, existing: try existingOrders(opened[2]), total: total, limit: limit)
             let newOrders = decisions.compactMap { decision -> OrderBatch.NewOrder? in
                 if case .create(let order) = decision { return order }
                 return nil
             }
-            let stored = try insert(newOrders, on: connection)
-            return decisions.enumerated().map { index, decision in
+            let stored: [Int: StoredBuyOrder]
+            if newOrders.isEmpty {
+                try connection.pipeline(["COMMIT"])
+                stored = [:]
+            } else {
+                // The notification is delivered at commit: it wakes the outbox relay of every instance.
+                let closed = try connection.pipeline([
+                    insertQuery(newOrders), "SELECT pg_notify(\(OrderStore.outboxChannel), '')", "COMMIT",
+                ])
+                stored = try storedOrders(closed[0], newOrders)
+            }
+            return decisions.map { decision in
                 switch decision {
-                case .create: .created(stored[index]!)
+                case .create(let order): .created(stored[order.index]!)
                 case .replayNew(let first): .replayed(stored[first]!)
                 case .replay(let order): .replayed(order)
                 case .keyReused: .keyReused
@@ -30,28 +45,30 @@ struct OrderStore: Sendable {
                 case .noFreshQuote: .noFreshQuote
                 }
             }
+        } catch {
+            connection.rollback()
+            throw error
         }
     }
 
     // MARK: - Statements
 
-    private func lockTotal(_ connection: PostgresConnection) throws -> (total: BTCAmount, limit: BTCAmount) {
-        let row = try connection.query(prepared: "SELECT total::text, limit_btc::text FROM btc_total FOR UPDATE").first
-        guard let row, let total = BTCAmount(parsing: try row.text("total")),
+    private func totals(_ rows: PostgresRows) throws -> (total: BTCAmount, limit: BTCAmount) {
+        guard let row = rows.first, let total = BTCAmount(parsing: try row.text("total")),
             let limit = BTCAmount(parsing: try row.text("limit_btc"))
         else { throw PostgresError(code: .other, message: "btc_total has no readable row") }
         return (total, limit)
     }
 
-    private func existingOrders(for requests: [OrderRequest], on connection: PostgresConnection) throws
-        -> [OrderBatch.Key: OrderBatch.Existing]
-    {
-        let rows = try connection.query(
-            prepared: """
-                SELECT k.key::text AS key, k.fingerprint, \(unsafeSQL: StoredBuyOrder.columns)
-                FROM idempotency_key k JOIN buy_order o ON o.id = k.buy_order_id
-                WHERE (k.client_id, k.key) IN (SELECT * FROM unnest(\(requests.map(\.clientID))::text[], \(requests.map(\.idempotencyKey))::uuid[]))
-                """)
+    private func existingOrdersQuery(for requests: [OrderRequest]) -> PostgresQuery {
+        """
+        SELECT k.key::text AS key, k.fingerprint, \(unsafeSQL: StoredBuyOrder.columns)
+        FROM idempotency_key k JOIN buy_order o ON o.id = k.buy_order_id
+        WHERE (k.client_id, k.key) IN (SELECT * FROM unnest(\(requests.map(\.clientID))::text[], \(requests.map(\.idempotencyKey))::uuid[]))
+        """
+    }
+
+    private func existingOrders(_ rows: PostgresRows) throws -> [OrderBatch.Key: OrderBatch.Existing] {
         var existing: [OrderBatch.Key: OrderBatch.Existing] = [:]
         for row in rows {
             let order = try StoredBuyOrder(row: row)
@@ -62,47 +79,45 @@ struct OrderStore: Sendable {
         return existing
     }
 
-    /// Inserts the orders, their keys and events; returns each stored order by its batch index.
-    private func insert(_ orders: [OrderBatch.NewOrder], on connection: PostgresConnection) throws -> [Int: StoredBuyOrder] {
-        guard !orders.isEmpty else { return [:] }
-        let rows = try connection.query(
-            prepared: """
-                WITH new_orders AS (
-                    INSERT INTO buy_order AS o (id, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at)
-                    SELECT * FROM unnest(\(orders.map(\.id))::uuid[], \(orders.map(\.request.clientID))::text[],
-                        \(orders.map(\.request.currency.code))::text[], \(orders.map(\.request.amount.description))::numeric[],
-                        \(orders.map(\.quote.rate.description))::numeric[], \(orders.map(\.btcAmount.description))::numeric[],
-                        \(orders.map(\.quote.source))::text[], \(orders.map(\.quote.quotedAtText))::timestamptz[])
-                    RETURNING \(unsafeSQL: StoredBuyOrder.columns)
-                ), keys AS (
-                    INSERT INTO idempotency_key (client_id, key, fingerprint, buy_order_id)
-                    SELECT * FROM unnest(\(orders.map(\.request.clientID))::text[], \(orders.map(\.request.idempotencyKey))::uuid[],
-                        \(orders.map(\.request.fingerprint))::text[], \(orders.map(\.id))::uuid[])
-                )
-                SELECT * FROM new_orders
-                """)
+    /// Inserts the orders, their keys and their outbox rows (which reference the order: the relay
+    /// renders the event when it publishes), returning the stored orders.
+    private func insertQuery(_ orders: [OrderBatch.NewOrder]) -> PostgresQuery {
+        """
+        WITH new_orders AS (
+            INSERT INTO buy_order AS o (id, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at)
+            SELECT * FROM unnest(\(orders.map(\.id))::uuid[], \(orders.map(\.request.clientID))::text[],
+                \(orders.map(\.request.currency.code))::text[], \(orders.map(\.request.amount.description))::numeric[],
+                \(orders.map(\.quote.rate.description))::numeric[], \(orders.map(\.btcAmount.description))::numeric[],
+                \(orders.map(\.quote.source))::text[], \(orders.map(\.quote.quotedAtText))::timestamptz[])
+            RETURNING \(unsafeSQL: StoredBuyOrder.columns)
+        ), keys AS (
+            INSERT INTO idempotency_key (client_id, key, fingerprint, buy_order_id)
+            SELECT * FROM unnest(\(orders.map(\.request.clientID))::text[], \(orders.map(\.request.idempotencyKey))::uuid[],
+                \(orders.map(\.request.fingerprint))::text[], \(orders.map(\.id))::uuid[])
+        ), events AS (
+            INSERT INTO outbox (event_id, client_id, routing_key, buy_order_id)
+            SELECT event_id, client_id, \(BuyOrderCreatedEvent.routingKey), id
+            FROM unnest(\(orders.map { _ in UUID() })::uuid[], \(orders.map(\.request.clientID))::text[], \(orders.map(\.id))::uuid[])
+                AS e (event_id, client_id, id)
+        )
+        SELECT * FROM new_orders
+        """
+    }
+
+    /// Each stored order by its batch index.
+    private func storedOrders(_ rows: PostgresRows, _ orders: [OrderBatch.NewOrder]) throws -> [Int: StoredBuyOrder] {
         var byID: [UUID: StoredBuyOrder] = [:]
         for row in rows {
             let order = try StoredBuyOrder(row: row)
             byID[order.id] = order
         }
         var stored: [Int: StoredBuyOrder] = [:]
-        var events: [BuyOrderCreatedEvent] = []
         for order in orders {
             guard let row = byID[order.id] else {
                 throw PostgresError(code: .other, message: "order \(order.id) was not returned by its insert")
             }
             stored[order.index] = row
-            events.append(BuyOrderCreatedEvent(order: row))
         }
-        try connection.query(
-            prepared: """
-                INSERT INTO outbox (event_id, client_id, routing_key, payload)
-                SELECT * FROM unnest(\(events.map(\.eventID))::uuid[], \(events.map(\.order.clientID))::text[],
-                    \(events.map { _ in BuyOrderCreatedEvent.routingKey })::text[], \(events.map { String(decoding: $0.json, as: UTF8.self) })::json[])
-                """)
-        // Delivered at commit: wakes the outbox relay of every instance.
-        try connection.query(prepared: "SELECT pg_notify(\(OrderStore.outboxChannel), '')")
         return stored
     }
 }

@@ -77,18 +77,20 @@ final class OutboxRelay: Service, Sendable {
         try database.transaction { database in
             let rows = try database.query(
                 prepared: """
-                    SELECT sequence, event_id::text AS event_id, routing_key, payload::text AS payload FROM outbox
-                    WHERE published_at IS NULL ORDER BY sequence LIMIT \(batchSize) FOR UPDATE SKIP LOCKED
+                    SELECT ob.sequence AS outbox_sequence, ob.event_id::text AS event_id, ob.routing_key,
+                        ob.payload::text AS payload, \(unsafeSQL: StoredBuyOrder.columns)
+                    FROM outbox ob LEFT JOIN buy_order o ON o.id = ob.buy_order_id
+                    WHERE ob.published_at IS NULL ORDER BY ob.sequence LIMIT \(batchSize) FOR UPDATE OF ob SKIP LOCKED
                     """)
             guard !rows.isEmpty else { return 0 }
             var sequences: [Int64] = []
             var messages: [AMQPMessage] = []
             for row in rows {
-                sequences.append(try row.int("sequence"))
+                sequences.append(try row.int("outbox_sequence"))
                 messages.append(
                     AMQPMessage(
                         exchange: connector.topology?.exchange ?? AMQPTopology().exchange,
-                        routingKey: try row.text("routing_key"), body: Array(try row.text("payload").utf8),
+                        routingKey: try row.text("routing_key"), body: Array(try Self.body(of: row).utf8),
                         messageID: try row.text("event_id")))
             }
             let outcomes = try broker.publishBatch(messages)
@@ -102,6 +104,15 @@ final class OutboxRelay: Service, Sendable {
             }
             return rows.count
         }
+    }
+
+    /// The event as stored, or rendered from the order the row references.
+    private static func body(of row: PostgresRow) throws -> String {
+        if let payload = row["payload"] { return payload }
+        guard let eventID = UUID(uuidString: try row.text("event_id")) else {
+            throw PostgresError(code: .other, message: "outbox.event_id is unreadable")
+        }
+        return BuyOrderCreatedEvent(eventID: eventID, order: try StoredBuyOrder(row: row)).jsonText
     }
 
     private func recordBacklog(_ database: PostgresConnection) throws {
