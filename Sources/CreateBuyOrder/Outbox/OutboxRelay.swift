@@ -4,12 +4,12 @@ import Logging
 import Metrics
 import ServiceLifecycle
 
-/// Publishes committed outbox events to RabbitMQ and marks them sent once the broker confirmed them.
+/// Publishes committed outbox events to RabbitMQ and deletes them once the broker confirmed them.
 ///
 /// One thread owns a libpq connection (which LISTENs for the commit signal, with a slow poll as a
 /// safety net) and an AMQP connection. Each cycle claims unsent rows with SKIP LOCKED, so several
-/// instances never publish the same row at once, publishes them with confirms, and marks the
-/// confirmed ones sent in the same transaction. While RabbitMQ is down, nothing is marked and the
+/// instances never publish the same row at once, publishes them with confirms, and deletes the
+/// confirmed ones in the same transaction. While RabbitMQ is down, nothing is deleted and the
 /// backlog drains when it returns.
 final class OutboxRelay: Service, Sendable {
     private let databaseURL: URL
@@ -72,7 +72,7 @@ final class OutboxRelay: Service, Sendable {
         broker?.close()
     }
 
-    /// One claim → publish → confirm → mark cycle; returns how many rows were claimed.
+    /// One claim → publish → confirm → delete cycle; returns how many rows were claimed.
     private func relayOnce(_ database: PostgresConnection, _ broker: AMQPConnection) throws -> Int {
         try database.transaction { database in
             let rows = try database.query(
@@ -80,7 +80,7 @@ final class OutboxRelay: Service, Sendable {
                     SELECT ob.sequence AS outbox_sequence, ob.event_id::text AS event_id, ob.routing_key,
                         ob.payload::text AS payload, \(unsafeSQL: StoredBuyOrder.columns)
                     FROM outbox ob LEFT JOIN buy_order o ON o.id = ob.buy_order_id
-                    WHERE ob.published_at IS NULL ORDER BY ob.sequence LIMIT \(batchSize) FOR UPDATE OF ob SKIP LOCKED
+                    ORDER BY ob.sequence LIMIT \(batchSize) FOR UPDATE OF ob SKIP LOCKED
                     """)
             guard !rows.isEmpty else { return 0 }
             var sequences: [Int64] = []
@@ -96,7 +96,7 @@ final class OutboxRelay: Service, Sendable {
             let outcomes = try broker.publishBatch(messages)
             let confirmed = zip(sequences, outcomes).filter { $0.1 == .confirmed }.map(\.0)
             if !confirmed.isEmpty {
-                try database.query(prepared: "UPDATE outbox SET published_at = now() WHERE sequence = ANY(\(confirmed)::bigint[])")
+                try database.query(prepared: "DELETE FROM outbox WHERE sequence = ANY(\(confirmed)::bigint[])")
             }
             published.increment(by: confirmed.count)
             if confirmed.count < sequences.count {
@@ -120,7 +120,7 @@ final class OutboxRelay: Service, Sendable {
             prepared: """
                 SELECT count(*) AS backlog,
                        coalesce(extract(epoch FROM now() - min(created_at)), 0)::bigint AS oldest
-                FROM outbox WHERE published_at IS NULL
+                FROM outbox
                 """
         ).first
         backlog.record(Int64(row?["backlog"] ?? "0") ?? 0)
