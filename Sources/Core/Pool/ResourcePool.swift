@@ -5,8 +5,8 @@ import Synchronization
 ///
 /// The pool owns one thread per resource: a `withResource` body runs on one of them (never on an event
 /// loop), callers beyond `capacity` queue in order inside the thread pool, so no more than `capacity`
-/// resources ever exist. Resources are created lazily, and one that `isReusable` rejects is dropped so
-/// the next user gets a fresh one.
+/// resources ever exist. Resources are created lazily, and one that `isReusable` rejects is dropped,
+/// with every idle one, so the next user gets a fresh one.
 public final class ResourcePool<Resource: AnyObject & Sendable>: Sendable {
     public typealias Factory = @Sendable () throws -> Resource
 
@@ -73,11 +73,17 @@ public final class ResourcePool<Resource: AnyObject & Sendable>: Sendable {
         }
     }
 
+    /// A resource that broke most likely broke with its idle siblings (a database restart): they are
+    /// dropped too, so the callers after this one do not each find a dead one.
     private func checkIn(_ resource: Resource) {
         let keep = isReusable(resource)
         state.withLock { state in
             state.inUse -= 1
-            if keep && !state.isClosed { state.idle.append(resource) }
+            if !keep {
+                state.idle.removeAll()
+            } else if !state.isClosed {
+                state.idle.append(resource)
+            }
         }
     }
 }
