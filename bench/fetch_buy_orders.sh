@@ -223,7 +223,7 @@ main() {
     -f bench/fetch_page_at_depth.sql)
 
   echo
-  echo "fetch-buy-orders: $ORDERS orders, depth $DEPTH, page_size $PAGE_SIZE, pool ${READ_DB_POOL_SIZE:-default}, $(nproc) cores"
+  echo "fetch-buy-orders: $ORDERS orders, depth $DEPTH, page_size $PAGE_SIZE, pool ${READ_DB_POOL_SIZE:-default (2 x cores)}, $(nproc) cores"
   echo "median latency, 1 connection (median of 3 rounds of 3 s):"
   echo "  first page        ${first_median} ms   (rounds: ${first_medians[*]})"
   echo "  page at depth     ${deep_median} ms   (rounds: ${deep_medians[*]})"
