@@ -89,7 +89,9 @@ final class ProjectionConsumer: Service, Sendable {
             do {
                 if database == nil { database = try PostgresConnection(url: databaseURL) }
                 let inserted = try database!.transaction { try ReadModelStore.upsert(orders, on: $0) }
-                for (delivery, _) in valid { try broker.ack(delivery.tag) }
+                // Deliveries are settled in tag order, so nothing before the last one is still open: one
+                // frame acks the whole batch.
+                if let last = valid.last?.0 { try broker.ack(last.tag, multiple: true) }
                 applied.increment(by: inserted)
                 duplicates.increment(by: orders.count - inserted)
                 recordLag(orders)
