@@ -141,6 +141,20 @@ import TestSupport
         await client.close()
     }
 
+    @Test func closeDisconnectsEveryConnection() async throws {
+        let database = try TestDatabase.create(nil)
+        let client = PostgresClient(settings: database.settings(poolSize: 3), logger: TestServers.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<3 { group.addTask { try await client.query("SELECT pg_sleep(0.1)") } }
+            try await group.waitForAll()
+        }
+        let observer = try database.connect()
+        let others = "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        #expect(try observer.query(PostgresQuery(unsafeSQL: others)).first?["n"] == "3")
+        await client.close()
+        try await expectEventually { try observer.query(PostgresQuery(unsafeSQL: others)).first?["n"] == "0" }
+    }
+
     @Test func replacesAConnectionTheServerClosed() async throws {
         let database = try TestDatabase.create(nil)
         let client = PostgresClient(settings: database.settings(poolSize: 1), logger: TestServers.logger)
