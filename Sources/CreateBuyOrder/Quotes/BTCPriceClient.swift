@@ -42,15 +42,9 @@ struct BTCPriceClient: Sendable {
         guard body.currency == currency.code else {
             throw InvalidAnswer(description: "btc-price sent a \(body.currency) quote when asked for \(currency)")
         }
-        guard let quotedAt = parseTimestamp(body.quotedAt) else {
+        guard let quotedAt = RFC3339Timestamp(parsing: body.quotedAt[...])?.date else {
             throw InvalidAnswer(description: "btc-price sent an unreadable quoted_at: \(body.quotedAt)")
         }
         return Quote(currency: currency, rate: body.rate, source: body.source, quotedAtText: body.quotedAt, quotedAt: quotedAt)
-    }
-
-    /// RFC 3339 with or without fractional seconds.
-    static func parseTimestamp(_ text: String) -> Date? {
-        (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
-            ?? (try? Date(text, strategy: Date.ISO8601FormatStyle()))
     }
 }

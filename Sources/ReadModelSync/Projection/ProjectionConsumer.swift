@@ -124,18 +124,11 @@ final class ProjectionConsumer: Service, Sendable {
     }
 
     private func recordLag(_ orders: [StoredBuyOrder]) {
-        let now = Date()
+        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
         for order in orders {
-            if let created = RFC3339.parse(order.createdAt) {
-                lag.recordNanoseconds(Int64(max(0, now.timeIntervalSince(created)) * 1_000_000_000))
+            if let created = RFC3339Timestamp(parsing: order.createdAt[...]) {
+                lag.recordNanoseconds(max(0, now - created.microseconds) * 1_000)
             }
         }
-    }
-}
-
-/// RFC 3339 timestamps as the services render them.
-enum RFC3339 {
-    static func parse(_ text: String) -> Date? {
-        try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }

@@ -1,14 +1,16 @@
+import Foundation
+
 /// An instant given as an RFC 3339 timestamp (`2026-11-23T19:49:44.395736Z`, `2026-11-23T20:49:44+01:00`),
 /// kept to the microsecond, PostgreSQL's precision; further fraction digits are cut off.
-struct RFC3339Timestamp: Comparable, Sendable {
+public struct RFC3339Timestamp: Comparable, Sendable {
     /// Microseconds since 1970-01-01T00:00:00Z.
-    let microseconds: Int64
+    public let microseconds: Int64
 
     /// The range PostgreSQL takes without question, in UTC: years 0001 to 9999.
     private static let range: ClosedRange<Int64> = -62_135_596_800_000_000...253_402_300_799_999_999
 
     /// Parses the strict RFC 3339 `date-time` form; nil for anything else or an instant out of range.
-    init?(parsing text: Substring) {
+    public init?(parsing text: Substring) {
         var scanner = Scanner(text.utf8)
         guard let year = scanner.digits(4), scanner.skip("-"),
             let month = scanner.digits(2), scanner.skip("-"),
@@ -56,7 +58,7 @@ struct RFC3339Timestamp: Comparable, Sendable {
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, which PostgreSQL reads as the same instant.
-    var utcText: String {
+    public var utcText: String {
         let seconds = microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000
         let micros = microseconds - seconds * 1_000_000
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
@@ -67,7 +69,10 @@ struct RFC3339Timestamp: Comparable, Sendable {
             + "\(Self.padded(secondOfDay % 60, 2)).\(Self.padded(micros, 6))Z"
     }
 
-    static func < (lhs: Self, rhs: Self) -> Bool { lhs.microseconds < rhs.microseconds }
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.microseconds < rhs.microseconds }
+
+    /// The same instant as a `Date` (a time, never money, so floating point is fine here).
+    public var date: Date { Date(timeIntervalSince1970: Double(microseconds) / 1_000_000) }
 
     // MARK: - Calendar (proleptic Gregorian, after Howard Hinnant's days_from_civil)
 

@@ -1,6 +1,6 @@
+import Core
+import Foundation
 import Testing
-
-@testable import FetchBuyOrders
 
 @Suite struct RFC3339TimestampTests {
     @Test(arguments: [
@@ -36,5 +36,12 @@ import Testing
     ])
     func refusesAnythingElse(text: String) {
         #expect(RFC3339Timestamp(parsing: text[...]) == nil)
+    }
+}
+
+extension RFC3339TimestampTests {
+    @Test func givesTheSameInstantAsADate() throws {
+        let timestamp = try #require(RFC3339Timestamp(parsing: "2026-11-23T19:49:44.395736Z"))
+        #expect(timestamp.date == Date(timeIntervalSince1970: 1_795_463_384.395736))
     }
 }
