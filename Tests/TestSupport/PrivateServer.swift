@@ -39,24 +39,15 @@ public final class PrivateServer: Sendable {
 
     private var serverDirectory: String { directory.appendingPathComponent("server").path }
 
-    /// Runs the control script and waits for it alone. Not Foundation's `Process`: it learns of the exit
-    /// through a pipe that the daemon the script starts inherits, so it would wait for the server too.
+    /// Runs the control script and waits for it alone (see `ChildProcess`: the daemon it starts outlives it).
     private func script(_ arguments: String...) throws {
         let path = TestServers.repositoryRoot.appendingPathComponent("scripts/\(kind.rawValue).sh").path
-        let argv = ["/bin/bash", path] + arguments
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        var pid: pid_t = 0
-        let cArguments = argv.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
-        guard posix_spawn(&pid, "/bin/bash", &actions, nil, cArguments, environ) == 0 else {
-            throw ScriptFailed(command: argv.joined(separator: " "))
+        do {
+            // A loaded machine (two cores, parallel tests) may boot a broker slowly.
+            try ChildProcess.run("/bin/bash", [path] + arguments, environment: ["RMQ_TIMEOUT": "120"])
+        } catch {
+            throw ScriptFailed(command: "scripts/\(kind.rawValue).sh \(arguments.joined(separator: " "))")
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        guard status == 0 else { throw ScriptFailed(command: "scripts/\(kind.rawValue).sh \(arguments.joined(separator: " "))") }
     }
 
     struct ScriptFailed: Error, CustomStringConvertible {
@@ -65,7 +56,7 @@ public final class PrivateServer: Sendable {
     }
 
     /// A TCP port on 127.0.0.1 that nothing listens on right now.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(socket) }
         var address = sockaddr_in()
