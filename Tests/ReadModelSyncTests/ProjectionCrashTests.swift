@@ -1,0 +1,117 @@
+import Core
+import Foundation
+import Testing
+import TestSupport
+
+@testable import ReadModelSync
+
+/// The real `read-model-sync` executable as a child process, killed with SIGKILL in the middle of a
+/// stream of events. It uses the production exchange and queue names, so it gets a virtual host of
+/// its own on the shared broker.
+@Suite struct ProjectionCrashTests {
+    static let total = 3000
+
+    @Test func projectsEveryOrderExactlyOnceAfterSIGKILLAndRestart() async throws {
+        let write = try TestDatabase.create(.writeModel)
+        let read = try TestDatabase.create(.readModel)
+        let virtualHost = try await onOwnThread { try TestVirtualHost.create() }
+        let sync = ReadModelSyncProcess(write: write, read: read, amqpURL: virtualHost.url)
+        let broker = try AMQPConnection(settings: AMQPSettings(endpoint: AMQPEndpoint(url: virtualHost.url)))
+        try broker.declare(AMQPTopology())
+        let events = try Self.storeOrders(Self.total, in: write)
+
+        // The first half is queued, the consumer starts, and dies by SIGKILL once it has applied some.
+        try Self.publish(events[..<(Self.total / 2)], on: broker)
+        var process = try sync.start()
+        try #require(await eventually(within: .seconds(30)) { try Self.count(in: read) > 0 })
+        process.send(SIGKILL)
+        #expect(process.wait() == .signaled(SIGKILL))
+        #expect(try Self.count(in: read) < Self.total)
+
+        // The second half arrives while it is down; a new process takes over the queue.
+        try Self.publish(events[(Self.total / 2)...], on: broker)
+        broker.close()
+        process = try sync.start()
+        try await expectEventually(within: .seconds(60)) { try Self.count(in: read) == Self.total }
+
+        let (written, projected) = (try Self.ids(in: write), try Self.ids(in: read))
+        let missing = Set(written).subtracting(projected)
+        #expect(missing.count == 0, "orders not projected, such as \(missing.sorted().prefix(3))")
+        #expect(projected.count == written.count)
+        #expect(try ReadModelAdmin(write: write.connect(), read: read.connect()).verify() == nil)
+        #expect(try sync.verify() == .exited(0))
+        let check = try AMQPConnection(settings: AMQPSettings(endpoint: AMQPEndpoint(url: virtualHost.url)))
+        try await expectEventually { try check.messageCount(queue: AMQPTopology().queue) == 0 }
+        #expect(try check.messageCount(queue: AMQPTopology().deadLetterQueue) == 0)
+        check.close()
+
+        process.send(SIGTERM)
+        #expect(process.wait(within: .seconds(10)) == .exited(0))
+        try await onOwnThread { virtualHost.delete() }
+        sync.removeLog()
+    }
+
+    /// Orders stored in the write model in one statement, and their events as the write side publishes them.
+    static func storeOrders(_ count: Int, in database: TestDatabase) throws -> [BuyOrderCreatedEvent] {
+        let rows = try database.connect().query(
+            """
+            INSERT INTO buy_order AS o (id, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at)
+            SELECT gen_random_uuid(), 'default', 'USD', 100.00, 48478.88, 0.00206276, 'coinbase', now()
+            FROM generate_series(1, \(count)::int)
+            RETURNING \(unsafeSQL: StoredBuyOrder.columns)
+            """)
+        return try rows.map { BuyOrderCreatedEvent(order: try StoredBuyOrder(row: $0)) }
+    }
+
+    /// Publishes with confirms, in chunks; every event must be confirmed.
+    static func publish(_ events: ArraySlice<BuyOrderCreatedEvent>, on broker: AMQPConnection) throws {
+        let topology = AMQPTopology()
+        let messages = events.map {
+            AMQPMessage(
+                exchange: topology.exchange, routingKey: topology.routingKey, body: Array($0.json),
+                messageID: $0.eventID.uuidString.lowercased())
+        }
+        for start in stride(from: 0, to: messages.count, by: 500) {
+            let outcomes = try broker.publishBatch(Array(messages[start..<min(start + 500, messages.count)]))
+            try #require(outcomes.allSatisfy { $0 == .confirmed })
+        }
+    }
+
+    static func count(in database: TestDatabase) throws -> Int {
+        Int(try database.connect().query("SELECT count(*) AS n FROM buy_order").first?["n"] ?? "") ?? -1
+    }
+
+    static func ids(in database: TestDatabase) throws -> [String] {
+        try database.connect().query("SELECT id::text AS id FROM buy_order").compactMap { $0["id"] }
+    }
+}
+
+/// How the test starts the built `read-model-sync`: its environment, and one log file for every run.
+struct ReadModelSyncProcess {
+    let write: TestDatabase
+    let read: TestDatabase
+    let amqpURL: URL
+    let log = FileManager.default.temporaryDirectory
+        .appendingPathComponent("read-model-sync-\(UUID().uuidString.prefix(8).lowercased()).log").path
+
+    func start() throws -> ChildProcess {
+        try ChildProcess(
+            BuiltProducts.executable("read-model-sync"),
+            environment: [
+                "READ_DB_URL": read.url.absoluteString, "AMQP_URL": amqpURL.absoluteString, "HOST": "127.0.0.1",
+                "PORT": "\(try PrivateServer.freePort())", "LOG_LEVEL": "warning",
+            ],
+            output: log, errors: log)
+    }
+
+    /// Runs `read-model-sync verify` against the test's databases.
+    func verify() throws -> ChildProcess.Termination {
+        try ChildProcess(
+            BuiltProducts.executable("read-model-sync"), ["verify"],
+            environment: ["WRITE_DB_URL": write.url.absoluteString, "READ_DB_URL": read.url.absoluteString],
+            output: log, errors: log
+        ).wait()
+    }
+
+    func removeLog() { try? FileManager.default.removeItem(atPath: log) }
+}
