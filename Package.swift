@@ -73,6 +73,14 @@ let package = Package(
         serviceTests("FetchBuyOrders"),
         serviceTests("ReadModelSync"),
         serviceTests("BTCPrice"),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "CreateBuyOrder", "ReadModelSync", "BTCPrice", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
 
