@@ -14,6 +14,11 @@ public enum OperationalRouteChecks {
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+                // The /health request above, counted and timed by route, method and status.
+                let text = String(buffer: response.body)
+                let health = text.split(separator: "\n").filter { $0.contains(#"route="/health""#) }
+                #expect(health.contains { $0.hasPrefix("http_requests_total{") && $0.contains(#"status="200""#) && $0.hasSuffix(" 1") })
+                #expect(health.contains { $0.hasPrefix("http_request_duration_seconds_count{") })
             }
             try await client.execute(uri: "/no-such-route", method: .get) { response in
                 #expect(response.status == .notFound)

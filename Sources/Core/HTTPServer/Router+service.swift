@@ -7,7 +7,7 @@ extension Router where Context == BasicRequestContext {
     /// a debug log line per request, and `/health`, `/ready`, `/metrics`.
     public static func service(checks: [ReadinessCheck], metrics: PrometheusCollectorRegistry) -> Router {
         let router = Router()
-        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: RequestMetricsMiddleware(factory: PrometheusMetricsFactory(registry: metrics)))
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: ProblemMiddleware())
         router.addOperationalRoutes(checks: checks, metrics: metrics)
