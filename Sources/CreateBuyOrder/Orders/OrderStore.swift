@@ -60,11 +60,17 @@ struct OrderStore: Sendable {
         return (total, limit)
     }
 
-    private func existingOrdersQuery(for requests: [OrderRequest]) -> PostgresQuery {
+    /// One primary-key probe per requested key. `LIMIT 1` (the key is the primary key) keeps each probe
+    /// a nested-loop index scan: as a plain join, the plan cached on a fresh, empty table was a
+    /// sequential scan of every key, run once per batch for the connection's lifetime.
+    func existingOrdersQuery(for requests: [OrderRequest]) -> PostgresQuery {
         """
         SELECT k.key::text AS key, k.fingerprint, \(unsafeSQL: StoredBuyOrder.columns)
-        FROM idempotency_key k JOIN buy_order o ON o.id = k.buy_order_id
-        WHERE (k.client_id, k.key) IN (SELECT * FROM unnest(\(requests.map(\.clientID))::text[], \(requests.map(\.idempotencyKey))::uuid[]))
+        FROM unnest(\(requests.map(\.clientID))::text[], \(requests.map(\.idempotencyKey))::uuid[]) AS r (client_id, key)
+        CROSS JOIN LATERAL (
+            SELECT * FROM idempotency_key k WHERE k.client_id = r.client_id AND k.key = r.key LIMIT 1
+        ) k
+        JOIN buy_order o ON o.id = k.buy_order_id
         """
     }
 
