@@ -14,37 +14,16 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT"
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
+# shellcheck source=bench/cluster.sh
+source bench/cluster.sh
 
 DURATION=${BENCH_DURATION:-15s}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 
-export RUN_DIR
-RUN_DIR=$(mktemp -d /tmp/buyorders-bench.XXXXXX)
-chmod 755 "$RUN_DIR"
-for variable in POSTGRES_PORT RABBITMQ_PORT CREATE_BUY_ORDER_PORT FETCH_BUY_ORDERS_PORT BTC_PRICE_PORT READ_MODEL_SYNC_PORT; do
-  export "$variable=$(free_port)"
-done
-export PRICE_SOURCE=simulated LOG_LEVEL=warning
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  timeout 120 ./run.sh stop >/dev/null 2>&1 || true
-  rm -rf "$RUN_DIR"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-psql_write() {
-  psql -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres -d write_model -Atq -c "$1"
-}
-
-timeout 1200 ./run.sh start >/dev/null
+start_bench_cluster
 # The limit is a business rule; for a throughput run it is raised so no order is refused.
-psql_write "UPDATE btc_total SET limit_btc = 99999999"
+psql_in write_model "UPDATE btc_total SET limit_btc = 99999999"
 
 # A fresh cluster is slow for its first seconds (empty caches, first plans, the broker's queue
 # settling): a short warm-up, not measured, at the same load. Its orders count in the total check.
@@ -59,7 +38,8 @@ timeout 300 bench/cpu_by_process.py -- wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DUR
 
 echo "order batches (orders per transaction):"
 curl -s "http://127.0.0.1:$CREATE_BUY_ORDER_PORT/metrics" | grep -E '^order_batch_size_(sum|count)' || true
-echo "orders stored: $(psql_write 'SELECT count(*) FROM buy_order')"
-check=$(psql_write "SELECT total = (SELECT coalesce(sum(btc_amount), 0) FROM buy_order), total FROM btc_total")
-echo "stored total equals the sum of stored orders: ${check%%|*} (total ${check##*|} BTC)"
-[[ ${check%%|*} == t ]]
+echo "orders stored: $(psql_in write_model 'SELECT count(*) FROM buy_order')"
+read -r equal total < <(psql_in write_model \
+  "SELECT total = (SELECT coalesce(sum(btc_amount), 0) FROM buy_order), total FROM btc_total")
+echo "stored total equals the sum of stored orders: $equal (total $total BTC)"
+[[ $equal == t ]]

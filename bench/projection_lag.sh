@@ -18,6 +18,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$ROOT"
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
+# shellcheck source=bench/cluster.sh
+source bench/cluster.sh
 
 RATE=${BENCH_RATE:-2000}
 SECONDS_OF_LOAD=${BENCH_SECONDS:-30}
@@ -26,34 +28,9 @@ CONNECTIONS=${BENCH_CONNECTIONS:-128}
 THREADS=${BENCH_THREADS:-2}
 VERIFY_LIMIT_S=60
 
-export RUN_DIR
-RUN_DIR=$(mktemp -d /tmp/buyorders-bench.XXXXXX)
-chmod 755 "$RUN_DIR"
-for variable in POSTGRES_PORT RABBITMQ_PORT CREATE_BUY_ORDER_PORT FETCH_BUY_ORDERS_PORT BTC_PRICE_PORT READ_MODEL_SYNC_PORT; do
-  export "$variable=$(free_port)"
-done
-export PRICE_SOURCE=simulated LOG_LEVEL=warning
-export WRITE_DB_URL="postgresql://postgres@127.0.0.1:$POSTGRES_PORT/write_model"
-export READ_DB_URL="postgresql://postgres@127.0.0.1:$POSTGRES_PORT/read_model"
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  timeout 120 ./run.sh stop >/dev/null 2>&1 || true
-  rm -rf "$RUN_DIR"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-psql_read() {
-  psql -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres -d read_model -Atq -F ' ' -c "$1"
-}
-
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
-timeout 1200 ./run.sh start >/dev/null
+start_bench_cluster
 
 log "wrk -t$THREADS -c$CONNECTIONS -d${SECONDS_OF_LOAD}s PUT /buy_order paced to $RATE/s"
 load_rc=0
@@ -78,7 +55,7 @@ goal() {
   if [[ -n $1 ]] && (($1 <= $2)); then echo "met"; else echo "NOT met"; fi
 }
 
-read -r orders p50 p99 max < <(psql_read "
+read -r orders p50 p99 max < <(psql_in read_model "
   SELECT count(*),
          round(1000 * percentile_cont(0.50) WITHIN GROUP (ORDER BY extract(epoch FROM projected_at - created_at)))::int,
          round(1000 * percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM projected_at - created_at)))::int,

@@ -1,0 +1,35 @@
+# shellcheck shell=bash
+# Sourced by the benchmarks that need the whole cluster (after scripts/lib.sh): ./run.sh on free
+# ports in a temp RUN_DIR, with simulated prices, stopped again when the benchmark exits.
+
+# start_bench_cluster — starts it; exports RUN_DIR, every port, WRITE_DB_URL and READ_DB_URL.
+start_bench_cluster() {
+  export RUN_DIR
+  RUN_DIR=$(mktemp -d /tmp/buyorders-bench.XXXXXX)
+  chmod 755 "$RUN_DIR"
+  local variable
+  for variable in POSTGRES_PORT RABBITMQ_PORT CREATE_BUY_ORDER_PORT FETCH_BUY_ORDERS_PORT BTC_PRICE_PORT READ_MODEL_SYNC_PORT; do
+    export "$variable=$(free_port)"
+  done
+  export PRICE_SOURCE=simulated LOG_LEVEL=warning
+  export WRITE_DB_URL="postgresql://postgres@127.0.0.1:$POSTGRES_PORT/write_model"
+  export READ_DB_URL="postgresql://postgres@127.0.0.1:$POSTGRES_PORT/read_model"
+  trap stop_bench_cluster EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  timeout 1200 ./run.sh start >/dev/null
+}
+
+# stop_bench_cluster — the EXIT trap: stops everything and removes RUN_DIR, keeping the exit status.
+stop_bench_cluster() {
+  local rc=$?
+  trap - EXIT INT TERM
+  timeout 120 ./run.sh stop >/dev/null 2>&1 || true
+  rm -rf "$RUN_DIR"
+  exit "$rc"
+}
+
+# psql_in DATABASE SQL — the rows of one statement, unaligned, fields separated by a space.
+psql_in() {
+  psql -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres -d "$1" -Atq -F ' ' -c "$2"
+}
