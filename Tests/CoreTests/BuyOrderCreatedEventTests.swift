@@ -12,7 +12,7 @@ import Testing
     @Test func rendersTheVersionOneMessageBody() {
         let event = BuyOrderCreatedEvent(eventID: UUID(uuidString: "6F1E6A57-7D0E-4C54-9D53-0F0F1E6F1E6A")!, order: Self.order)
         #expect(
-            event.jsonText
+            event.json
                 == #"{"event_id":"6f1e6a57-7d0e-4c54-9d53-0f0f1e6f1e6a","occurred_at":"2026-11-23T19:49:44.395736Z","#
                 + #""order":{"btc_amount":"0.00254647","btc_rate":"48478.88","client_id":"default","#
                 + #""created_at":"2026-11-23T19:49:44.395736Z","currency":"USD","currency_amount":"123.45","#
@@ -22,6 +22,6 @@ import Testing
 
     @Test func decodesWhatItRenders() throws {
         let event = BuyOrderCreatedEvent(order: Self.order)
-        #expect(try BuyOrderCreatedEvent(json: event.json) == event)
+        #expect(try BuyOrderCreatedEvent(json: Data(event.json.utf8)) == event)
     }
 }

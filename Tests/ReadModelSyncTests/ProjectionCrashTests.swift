@@ -68,7 +68,7 @@ import TestSupport
         let topology = AMQPTopology()
         let messages = events.map {
             AMQPMessage(
-                exchange: topology.exchange, routingKey: topology.routingKey, body: Array($0.json),
+                exchange: topology.exchange, routingKey: topology.routingKey, body: Array($0.json.utf8),
                 messageID: $0.eventID.uuidString.lowercased())
         }
         for start in stride(from: 0, to: messages.count, by: 500) {

@@ -68,7 +68,7 @@ import TestSupport
             RETURNING \(unsafeSQL: StoredBuyOrder.columns)
             """
         ).first!
-        return String(decoding: BuyOrderCreatedEvent(order: try StoredBuyOrder(row: row)).json, as: UTF8.self)
+        return BuyOrderCreatedEvent(order: try StoredBuyOrder(row: row)).json
     }
 
     @Test func appliesEventsAndADuplicateYieldsOneRow() async throws {

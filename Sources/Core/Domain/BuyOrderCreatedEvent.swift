@@ -54,13 +54,9 @@ public struct BuyOrderCreatedEvent: Sendable, Equatable, Decodable {
         self = event
     }
 
-    /// The message body: keys sorted, every value a string but `version` and `order.sequence`.
-    public var json: Data {
-        Data(jsonText.utf8)
-    }
-
-    /// `json` as text, written directly: the relay renders one per order, so no `JSONEncoder` here.
-    public var jsonText: String {
+    /// The message body: keys sorted, every value a string but `version` and `order.sequence`. Written
+    /// directly, not through `JSONEncoder`: the relay renders one per order.
+    public var json: String {
         var text = #"{"event_id":"#
         JSONText.appendQuoted(eventID.uuidString.lowercased(), to: &text)
         text += #","occurred_at":"#

@@ -112,7 +112,7 @@ final class OutboxRelay: Service, Sendable {
         guard let eventID = UUID(uuidString: try row.text("event_id")) else {
             throw PostgresError(code: .other, message: "outbox.event_id is unreadable")
         }
-        return BuyOrderCreatedEvent(eventID: eventID, order: try StoredBuyOrder(row: row)).jsonText
+        return BuyOrderCreatedEvent(eventID: eventID, order: try StoredBuyOrder(row: row)).json
     }
 
     private func recordBacklog(_ database: PostgresConnection) throws {
