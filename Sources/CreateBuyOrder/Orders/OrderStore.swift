@@ -86,25 +86,28 @@ struct OrderStore: Sendable {
     }
 
     /// Inserts the orders, their keys and their outbox rows (which reference the order: the relay
-    /// renders the event when it publishes), returning the stored orders.
+    /// renders the event when it publishes), returning the stored orders. Each column is bound once.
     private func insertQuery(_ orders: [OrderBatch.NewOrder]) -> PostgresQuery {
         """
-        WITH new_orders AS (
-            INSERT INTO buy_order AS o (id, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at)
+        WITH input AS (
             SELECT * FROM unnest(\(orders.map(\.id))::uuid[], \(orders.map(\.request.clientID))::text[],
                 \(orders.map(\.request.currency.code))::text[], \(orders.map(\.request.amount.description))::numeric[],
                 \(orders.map(\.quote.rate.description))::numeric[], \(orders.map(\.btcAmount.description))::numeric[],
-                \(orders.map(\.quote.source))::text[], \(orders.map(\.quote.quotedAtText))::timestamptz[])
+                \(orders.map(\.quote.source))::text[], \(orders.map(\.quote.quotedAtText))::timestamptz[],
+                \(orders.map(\.request.idempotencyKey))::uuid[], \(orders.map(\.request.fingerprint))::text[],
+                \(orders.map { _ in UUID() })::uuid[])
+                AS i (id, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at,
+                      key, fingerprint, event_id)
+        ), new_orders AS (
+            INSERT INTO buy_order AS o (id, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at)
+            SELECT id, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at FROM input
             RETURNING \(unsafeSQL: StoredBuyOrder.columns)
         ), keys AS (
             INSERT INTO idempotency_key (client_id, key, fingerprint, buy_order_id)
-            SELECT * FROM unnest(\(orders.map(\.request.clientID))::text[], \(orders.map(\.request.idempotencyKey))::uuid[],
-                \(orders.map(\.request.fingerprint))::text[], \(orders.map(\.id))::uuid[])
+            SELECT client_id, key, fingerprint, id FROM input
         ), events AS (
             INSERT INTO outbox (event_id, client_id, routing_key, buy_order_id)
-            SELECT event_id, client_id, \(BuyOrderCreatedEvent.routingKey), id
-            FROM unnest(\(orders.map { _ in UUID() })::uuid[], \(orders.map(\.request.clientID))::text[], \(orders.map(\.id))::uuid[])
-                AS e (event_id, client_id, id)
+            SELECT event_id, client_id, \(BuyOrderCreatedEvent.routingKey), id FROM input
         )
         SELECT * FROM new_orders
         """
