@@ -13,7 +13,7 @@ import TestSupport
 /// turn good answers into timeouts; tests of a hanging upstream shorten it.
 func withBTCPrice(
     upstream fake: FakeCoinbase = FakeCoinbase(), environment: [String: String] = [:],
-    upstreamTimeout: Duration = .seconds(2), logger: Logger = TestServers.logger,
+    upstreamTimeout: Duration = .seconds(10), logger: Logger = TestServers.logger,
     _ body: @Sendable @escaping (any TestClientProtocol) async throws -> Void
 ) async throws {
     try await fake.run { baseURL in

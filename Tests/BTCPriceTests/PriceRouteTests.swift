@@ -62,7 +62,7 @@ import Testing
 
     @Test func refusesStaleQuoteWithRetryAfter() async throws {
         let fake = FakeCoinbase()
-        try await withBTCPrice(upstream: fake, environment: ["PRICE_MAX_AGE_S": "1"]) { client in
+        try await withBTCPrice(upstream: fake, environment: ["PRICE_MAX_AGE_S": "2"]) { client in
             try await expectEventually { try await client.price("USD").status == .ok }
             fake.answer(.usd, with: .body("upstream down", status: 500))
             try await expectEventually { try await client.price("USD").status == .serviceUnavailable }

@@ -155,6 +155,28 @@ import TestSupport
         try await expectEventually { try observer.query(PostgresQuery(unsafeSQL: others)).first?["n"] == "0" }
     }
 
+    @Test func dropsEveryIdleConnectionOnceOneIsFoundDead() async throws {
+        let database = try TestDatabase.create(nil)
+        let client = PostgresClient(settings: database.settings(poolSize: 4), logger: TestServers.logger)
+        // Four connections open at once, then idle in the pool.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 { group.addTask { try await client.query("SELECT pg_sleep(0.2)") } }
+            try await group.waitForAll()
+        }
+        // All of them die together, as in a database restart (without a restart's race for its port).
+        let observer = try database.connect()
+        let others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        try observer.query(PostgresQuery(unsafeSQL: "SELECT pg_terminate_backend(pid) \(others)"))
+        try await expectEventually {
+            try observer.query(PostgresQuery(unsafeSQL: "SELECT count(*) AS n \(others)")).first?["n"] == "0"
+        }
+
+        // The first caller finds a dead connection; the next one must not find another.
+        _ = try? await client.query("SELECT 1")
+        #expect(try await client.query("SELECT 1 AS one").first?["one"] == "1")
+        await client.close()
+    }
+
     @Test func replacesAConnectionTheServerClosed() async throws {
         let database = try TestDatabase.create(nil)
         let client = PostgresClient(settings: database.settings(poolSize: 1), logger: TestServers.logger)

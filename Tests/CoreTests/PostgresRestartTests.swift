@@ -23,23 +23,4 @@ import TestSupport
         #expect(answer == "1")
         await client.close()
     }
-
-    @Test func dropsEveryIdleConnectionOnceOneIsFoundDead() async throws {
-        let server = try PrivateServer.start(.postgres)
-        defer { server.stop() }
-        let url = URL(string: "postgresql://postgres@127.0.0.1:\(server.port)/write_model")!
-        let client = PostgresClient(settings: DatabaseSettings(url: url, poolSize: 4), logger: TestServers.logger)
-        // Four connections open at once, then idle in the pool.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<4 { group.addTask { try await client.query("SELECT pg_sleep(0.2)") } }
-            try await group.waitForAll()
-        }
-
-        try server.restart()
-
-        // The first caller finds a dead connection; the next one must not find another.
-        _ = try? await client.query("SELECT 1")
-        #expect(try await client.query("SELECT 1 AS one").first?["one"] == "1")
-        await client.close()
-    }
 }
