@@ -35,7 +35,7 @@ struct BuyOrderRoutes: Sendable {
     }
 
     func order(_ request: Request, id text: String) async throws -> Response {
-        guard let id = UUID(uuidString: text) else {
+        guard let id = UUID(text: text) else {
             throw Problem.validation(field: "id", "must be a UUID")
         }
         guard let order = try await store.order(id: id, client: client(of: request)) else {

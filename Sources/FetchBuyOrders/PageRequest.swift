@@ -46,7 +46,7 @@ struct PageRequest: Sendable, Equatable {
             return true
         }
         single("last_reference", "must be the id (a UUID) of the last order of the previous page") { text in
-            lastReference = UUID(uuidString: String(text))
+            lastReference = UUID(text: text)
             return lastReference != nil
         }
         single("currency", "must be one of \(Currency.codes)") { text in

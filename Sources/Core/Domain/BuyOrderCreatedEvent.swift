@@ -13,7 +13,7 @@ public struct BuyOrderCreatedEvent: Sendable, Equatable, Decodable {
     public var occurredAt: String
     public var order: StoredBuyOrder
 
-    public init(eventID: UUID = UUID(), order: StoredBuyOrder) {
+    public init(eventID: UUID = .random(), order: StoredBuyOrder) {
         self.eventID = eventID
         self.type = Self.type
         self.version = Self.version
@@ -58,7 +58,7 @@ public struct BuyOrderCreatedEvent: Sendable, Equatable, Decodable {
     /// directly, not through `JSONEncoder`: the relay renders one per order.
     public var json: String {
         var text = #"{"event_id":"#
-        JSONText.appendQuoted(eventID.uuidString.lowercased(), to: &text)
+        JSONText.appendQuoted(eventID.lowercaseText, to: &text)
         text += #","occurred_at":"#
         JSONText.appendQuoted(occurredAt, to: &text)
         text += #","order":{"btc_amount":"#
@@ -74,7 +74,7 @@ public struct BuyOrderCreatedEvent: Sendable, Equatable, Decodable {
         text += #","currency_amount":"#
         JSONText.appendQuoted(order.currencyAmount.description, to: &text)
         text += #","id":"#
-        JSONText.appendQuoted(order.id.uuidString.lowercased(), to: &text)
+        JSONText.appendQuoted(order.id.lowercaseText, to: &text)
         text += #","rate_quoted_at":"#
         JSONText.appendQuoted(order.rateQuotedAt, to: &text)
         text += #","rate_source":"#

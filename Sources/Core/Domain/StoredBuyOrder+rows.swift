@@ -13,7 +13,7 @@ extension StoredBuyOrder {
         func invalid(_ column: String) -> PostgresError {
             PostgresError(code: .other, message: "buy_order.\(column) is unreadable: \(row[column] ?? "NULL")")
         }
-        guard let id = UUID(uuidString: try row.text("id")) else { throw invalid("id") }
+        guard let id = UUID(text: try row.text("id")) else { throw invalid("id") }
         guard let currency = Currency(code: try row.text("currency")) else { throw invalid("currency") }
         guard let amount = try? FiatAmount(parsing: try row.text("currency_amount")) else { throw invalid("currency_amount") }
         guard let rate = try? ExchangeRate(parsing: try row.text("btc_rate")) else { throw invalid("btc_rate") }

@@ -34,7 +34,7 @@ public struct StoredBuyOrder: Sendable, Equatable, Decodable {
     /// What clients see of it.
     public var view: BuyOrderView {
         BuyOrderView(
-            id: id.uuidString.lowercased(), createdAt: createdAt, currency: currency.code,
+            id: id.lowercaseText, createdAt: createdAt, currency: currency.code,
             currencyAmount: currencyAmount.description, btcRate: btcRate.description, btcAmount: btcAmount.description)
     }
 

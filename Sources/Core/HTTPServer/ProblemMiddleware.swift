@@ -17,7 +17,7 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             throw Problem(status: error.status, detail: error.body, headers: error.headers)
         } catch {
-            let reference = UUID().uuidString.lowercased()
+            let reference = UUID.random().lowercaseText
             context.logger.error(
                 "unexpected error",
                 metadata: [

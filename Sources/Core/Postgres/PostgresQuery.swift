@@ -74,7 +74,7 @@ extension Bool: PostgresBindable {
 }
 
 extension UUID: PostgresBindable {
-    public var postgresText: String { uuidString.lowercased() }
+    public var postgresText: String { lowercaseText }
 }
 
 /// A one-dimensional array literal (`{"a","b",NULL}`), for `= ANY($1)` and `unnest($1::text[])`.

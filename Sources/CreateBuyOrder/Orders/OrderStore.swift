@@ -78,7 +78,7 @@ struct OrderStore: Sendable {
         var existing: [OrderBatch.Key: OrderBatch.Existing] = [:]
         for row in rows {
             let order = try StoredBuyOrder(row: row)
-            guard let key = UUID(uuidString: try row.text("key")) else { continue }
+            guard let key = UUID(text: try row.text("key")) else { continue }
             existing[OrderBatch.Key(clientID: order.clientID, key: key)] = OrderBatch.Existing(
                 fingerprint: try row.text("fingerprint"), order: order)
         }
@@ -95,7 +95,7 @@ struct OrderStore: Sendable {
                 \(orders.map(\.quote.rate.description))::numeric[], \(orders.map(\.btcAmount.description))::numeric[],
                 \(orders.map(\.quote.source))::text[], \(orders.map(\.quote.quotedAtText))::timestamptz[],
                 \(orders.map(\.request.idempotencyKey))::uuid[], \(orders.map(\.request.fingerprint))::text[],
-                \(orders.map { _ in UUID() })::uuid[])
+                \(orders.map { _ in UUID.random() })::uuid[])
                 AS i (id, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at,
                       key, fingerprint, event_id)
         ), new_orders AS (

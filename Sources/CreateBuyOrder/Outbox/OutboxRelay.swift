@@ -109,7 +109,7 @@ final class OutboxRelay: Service, Sendable {
     /// The event as stored, or rendered from the order the row references.
     private static func body(of row: PostgresRow) throws -> String {
         if let payload = row["payload"] { return payload }
-        guard let eventID = UUID(uuidString: try row.text("event_id")) else {
+        guard let eventID = UUID(text: try row.text("event_id")) else {
             throw PostgresError(code: .other, message: "outbox.event_id is unreadable")
         }
         return BuyOrderCreatedEvent(eventID: eventID, order: try StoredBuyOrder(row: row)).json

@@ -66,7 +66,7 @@ enum BuyOrderBody {
     private static func readKey(body: Any?, header: String?, errors: inout [Problem.FieldError]) -> UUID? {
         var bodyKey: UUID?
         if let body {
-            guard let text = body as? String, let key = UUID(uuidString: text) else {
+            guard let text = body as? String, let key = UUID(text: text) else {
                 errors.append(.init(field: "idempotence_key", message: "must be a UUID"))
                 return nil
             }
@@ -74,7 +74,7 @@ enum BuyOrderBody {
         }
         var headerValue: UUID?
         if let header {
-            guard let key = UUID(uuidString: header.trimmingCharacters(in: .whitespaces)) else {
+            guard let key = UUID(text: header.trimmingCharacters(in: .whitespaces)) else {
                 errors.append(.init(field: "Idempotency-Key", message: "must be a UUID"))
                 return nil
             }

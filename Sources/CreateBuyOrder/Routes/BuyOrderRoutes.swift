@@ -72,7 +72,7 @@ struct BuyOrderRoutes: Sendable {
 
     /// The same body for the first answer and every replay.
     static func response(key: UUID, order: StoredBuyOrder, replayed: Bool) -> Response {
-        var text = #"{"idempotence_key":""# + key.uuidString.lowercased() + #"","buy_order":"#
+        var text = #"{"idempotence_key":""# + key.lowercaseText + #"","buy_order":"#
         order.view.write(into: &text)
         text += "}"
         return Response.json(text, headers: replayed ? [.idempotentReplayed: "true"] : [:])
