@@ -38,23 +38,35 @@ extension UUID {
     }
 
     /// Parses the canonical 36-character text in either case; nil for anything else (Foundation's `sscanf` also skips spaces).
-    public init?(text: some StringProtocol) {
+    public init?(text: String) {
+        var text = text
+        guard let uuid = text.withUTF8(Self.parse) else { return nil }
+        self.init(uuid: uuid)
+    }
+
+    public init?(text: Substring) {
+        var text = text
+        guard let uuid = text.withUTF8(Self.parse) else { return nil }
+        self.init(uuid: uuid)
+    }
+
+    private static func parse(_ utf8: UnsafeBufferPointer<UInt8>) -> uuid_t? {
+        guard utf8.count == 36 else { return nil }
         var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         let parsed = withUnsafeMutableBytes(of: &bytes) { output -> Bool in
-            var utf8 = text.utf8.makeIterator()
+            var index = 0
             for position in 0..<16 {
                 if position == 4 || position == 6 || position == 8 || position == 10 {
-                    guard utf8.next() == UInt8(ascii: "-") else { return false }
+                    guard utf8[index] == UInt8(ascii: "-") else { return false }
+                    index += 1
                 }
-                guard let high = utf8.next().flatMap(Self.hexValue), let low = utf8.next().flatMap(Self.hexValue) else {
-                    return false
-                }
+                guard let high = hexValue(utf8[index]), let low = hexValue(utf8[index + 1]) else { return false }
                 output[position] = high << 4 | low
+                index += 2
             }
-            return utf8.next() == nil
+            return true
         }
-        guard parsed else { return nil }
-        self.init(uuid: bytes)
+        return parsed ? bytes : nil
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

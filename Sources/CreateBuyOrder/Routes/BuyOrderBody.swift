@@ -9,8 +9,7 @@ enum BuyOrderBody {
     static let fields: Set<String> = ["currency", "amount", "idempotence_key"]
 
     static func parse(body: Data, contentType: String?, headerKey: String?, clientID: String) throws(Problem) -> OrderRequest {
-        guard let contentType, contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
-        else {
+        guard let contentType, isJSON(contentType) else {
             throw Problem(
                 status: .unsupportedMediaType, type: "unsupported-media-type", title: "Unsupported media type",
                 detail: "send the order as Content-Type: application/json")
@@ -74,7 +73,7 @@ enum BuyOrderBody {
         }
         var headerValue: UUID?
         if let header {
-            guard let key = UUID(text: header.trimmingCharacters(in: .whitespaces)) else {
+            guard let key = UUID(text: withoutWhitespace(header[...])) else {
                 errors.append(.init(field: "Idempotency-Key", message: "must be a UUID"))
                 return nil
             }
@@ -91,5 +90,19 @@ enum BuyOrderBody {
         default:
             return bodyKey ?? headerValue
         }
+    }
+
+    /// `application/json` in any case, with or without parameters such as `; charset=utf-8`.
+    static func isJSON(_ contentType: String) -> Bool {
+        let mediaType = withoutWhitespace(contentType.prefix { $0 != ";" })
+        return mediaType.count == 16 && mediaType.lowercased() == "application/json"
+    }
+
+    /// `text` without the spaces and tabs around it.
+    private static func withoutWhitespace(_ text: Substring) -> Substring {
+        var text = text
+        while text.first == " " || text.first == "\t" { text.removeFirst() }
+        while text.last == " " || text.last == "\t" { text.removeLast() }
+        return text
     }
 }
