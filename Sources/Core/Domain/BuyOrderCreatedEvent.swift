@@ -58,6 +58,7 @@ public struct BuyOrderCreatedEvent: Sendable, Equatable, Decodable {
     /// directly, not through `JSONEncoder`: the relay renders one per order.
     public var json: String {
         var text = #"{"event_id":"#
+        text.reserveCapacity(480)
         JSONText.appendQuoted(eventID.lowercaseText, to: &text)
         text += #","occurred_at":"#
         JSONText.appendQuoted(occurredAt, to: &text)

@@ -72,7 +72,9 @@ struct BuyOrderRoutes: Sendable {
 
     /// The same body for the first answer and every replay.
     static func response(key: UUID, order: StoredBuyOrder, replayed: Bool) -> Response {
-        var text = #"{"idempotence_key":""# + key.lowercaseText + #"","buy_order":"#
+        var text = #"{"idempotence_key":""#
+        text.reserveCapacity(320)
+        text += key.lowercaseText + #"","buy_order":"#
         order.view.write(into: &text)
         text += "}"
         return Response.json(text, headers: replayed ? [.idempotentReplayed: "true"] : [:])
