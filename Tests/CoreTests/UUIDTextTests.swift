@@ -17,6 +17,7 @@ import Testing
             let id = UUID()
             #expect(UUID(text: id.uuidString) == id)
             #expect(UUID(text: id.lowercaseText) == id)
+            #expect(UUID(text: "/\(id.lowercaseText)/".dropFirst().dropLast()) == id, "a substring of a longer text")
         }
         #expect(UUID(text: "FFFFFFFF-ffff-FfFf-0000-0123456789aB") == UUID(uuidString: "FFFFFFFF-ffff-FfFf-0000-0123456789aB"))
     }
@@ -30,6 +31,7 @@ import Testing
     ])
     func refusesAnythingButTheCanonicalForm(text: String) {
         #expect(UUID(text: text) == nil)
+        #expect(UUID(text: text[...]) == nil)
     }
 
     @Test func randomIdentifiersAreVersionFourAndDistinct() {
