@@ -144,12 +144,9 @@ import TestSupport
     @Test func closeDisconnectsEveryConnection() async throws {
         let database = try TestDatabase.create(nil)
         let client = PostgresClient(settings: database.settings(poolSize: 3), logger: TestServers.logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<3 { group.addTask { try await client.query("SELECT pg_sleep(0.1)") } }
-            try await group.waitForAll()
-        }
+        try await openConnectionsAtOnce(client, count: 3)
         let observer = try database.connect()
-        let others = "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        let others = "SELECT count(*) AS n \(Self.otherBackends)"
         #expect(try observer.query(PostgresQuery(unsafeSQL: others)).first?["n"] == "3")
         await client.close()
         try await expectEventually { try observer.query(PostgresQuery(unsafeSQL: others)).first?["n"] == "0" }
@@ -158,17 +155,12 @@ import TestSupport
     @Test func dropsEveryIdleConnectionOnceOneIsFoundDead() async throws {
         let database = try TestDatabase.create(nil)
         let client = PostgresClient(settings: database.settings(poolSize: 4), logger: TestServers.logger)
-        // Four connections open at once, then idle in the pool.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<4 { group.addTask { try await client.query("SELECT pg_sleep(0.2)") } }
-            try await group.waitForAll()
-        }
+        try await openConnectionsAtOnce(client, count: 4)
         // All of them die together, as in a database restart (without a restart's race for its port).
         let observer = try database.connect()
-        let others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        try observer.query(PostgresQuery(unsafeSQL: "SELECT pg_terminate_backend(pid) \(others)"))
+        try observer.query(PostgresQuery(unsafeSQL: "SELECT pg_terminate_backend(pid) \(Self.otherBackends)"))
         try await expectEventually {
-            try observer.query(PostgresQuery(unsafeSQL: "SELECT count(*) AS n \(others)")).first?["n"] == "0"
+            try observer.query(PostgresQuery(unsafeSQL: "SELECT count(*) AS n \(Self.otherBackends)")).first?["n"] == "0"
         }
 
         // The first caller finds a dead connection; the next one must not find another.
@@ -189,5 +181,17 @@ import TestSupport
         let newPID = try await client.query("SELECT pg_backend_pid() AS pid").first?["pid"]
         #expect(newPID != nil && newPID != pid)
         await client.close()
+    }
+
+    /// The test database's backends other than the asking connection, for `SELECT ... \(otherBackends)`.
+    private static let otherBackends =
+        "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+
+    /// Makes the pool open `count` connections at once; they stay idle in it afterwards.
+    private func openConnectionsAtOnce(_ client: PostgresClient, count: Int) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<count { group.addTask { try await client.query("SELECT pg_sleep(0.2)") } }
+            try await group.waitForAll()
+        }
     }
 }
