@@ -89,6 +89,7 @@ public struct MigrationLock: Sendable {
                     "INSERT INTO yoyo_lock (locked, ctime, pid) VALUES (1, now() AT TIME ZONE 'utc', \(Int(getpid())))")
                 return
             } catch let error as PostgresError where error.code == .uniqueViolation {
+                // No row any more: its holder released it meanwhile; try again.
                 guard let holder = try Self.holder(connection) else { continue }
                 if holder.ageSeconds >= Int(expiry.components.seconds) {
                     try Self.remove(holder, connection)
