@@ -52,7 +52,11 @@ let package = Package(
         ),
         .executableTarget(name: "CreateBuyOrder", dependencies: ["Core"], swiftSettings: swiftSettings),
         .executableTarget(name: "FetchBuyOrders", dependencies: ["Core"], swiftSettings: swiftSettings),
-        .executableTarget(name: "ReadModelSync", dependencies: ["Core"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "ReadModelSync",
+            dependencies: ["Core", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(name: "BTCPrice", dependencies: ["Core"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "Migrate",

@@ -391,6 +391,11 @@ on_exit() {
 
 # MARK: commands
 
+# redact_url URL — URL with the password of its user info and any password= parameter as ***.
+redact_url() {
+  sed -E -e 's#^([a-zA-Z][a-zA-Z0-9+.-]*://[^:@/]*:).*@#\1***@#' -e 's#([?&]password=)[^&#]*#\1***#gI' <<<"$1"
+}
+
 print_summary() {
   local host put_env="" fetch_env="" source
   host=$(url_host)
@@ -405,9 +410,9 @@ print_summary() {
     btc-price "http://$host:$BTC_PRICE_PORT" "GET /v1/price?currency=USD  (source: $source)" \
     read-model-sync "http://$host:$READ_MODEL_SYNC_PORT" "" \
     "every service" "GET /health, /ready, /metrics" "" \
-    PostgreSQL "$WRITE_DB_URL" "" \
-    "" "$READ_DB_URL" "" \
-    RabbitMQ "$AMQP_URL" "" | sed 's/ *$//'
+    PostgreSQL "$(redact_url "$WRITE_DB_URL")" "" \
+    "" "$(redact_url "$READ_DB_URL")" "" \
+    RabbitMQ "$(redact_url "$AMQP_URL")" "" | sed 's/ *$//'
   cat <<EOF
 
 Try:

@@ -35,7 +35,7 @@ public struct AMQPSettings: Sendable {
             throw ConfigurationError(
                 variable: "AMQP_URL",
                 expected: "an amqp://user:password@host:port/vhost URL",
-                actual: url.absoluteString
+                actual: url.redactingPassword
             )
         }
         return AMQPSettings(endpoint: endpoint, connectionName: connectionName)

@@ -13,7 +13,7 @@ public struct HTTPServerSettings: Sendable {
     }
 
     public init(environment: EnvironmentReader, defaultPort: Int) throws {
-        self.host = environment.string("HOST", default: "127.0.0.1")
+        self.host = try environment.host("HOST", default: "127.0.0.1")
         self.port = try environment.port("PORT", default: defaultPort)
         self.logLevel = try environment.logLevel()
     }

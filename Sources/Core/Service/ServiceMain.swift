@@ -12,7 +12,8 @@ public enum ServiceMain {
     public static let gracefulShutdownLimit = Duration.seconds(4)
 
     /// Reads settings (a bad value prints one line naming it and exits 2), bootstraps JSON logging and
-    /// Prometheus metrics, builds the application and runs it until SIGTERM or SIGINT.
+    /// Prometheus metrics, builds the application and runs it until SIGTERM or SIGINT. A HOST or PORT
+    /// it cannot listen on is one line naming the variable and exit 2, too.
     public static func run<Settings: Sendable>(
         service: String,
         settings readSettings: @Sendable (EnvironmentReader) throws -> Settings,
@@ -42,6 +43,11 @@ public enum ServiceMain {
             try await ServiceGroup(configuration: configuration).run()
             logger.info("stopped")
         } catch {
+            let server = server(settings)
+            if let failure = ListenFailure(error, host: server.host, port: server.port) {
+                FileHandle.standardError.write(Data("\(service): \(failure)\n".utf8))
+                exit(2)
+            }
             logger.critical("stopped on error", metadata: ["error.detail": "\(String(reflecting: error))"])
             exit(1)
         }
