@@ -38,7 +38,7 @@ public final class RawHTTPConnection: @unchecked Sendable {
         do {
             try connect(port: port, within: limit)
         } catch {
-            Glibc.close(descriptor)
+            close()
             throw error
         }
     }

@@ -10,12 +10,18 @@ import NIOHTTPTypesHTTP1
 /// `HTTP1Channel` (NIO's HTTP/1 codec, Hummingbird's HTTP types codec and request loop), with
 /// `HTTPConnectionGuard` in place of Hummingbird's idle handler and `RequestBytesWatcher` in front.
 struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
-    typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
+    /// A connection with its pipeline set up and reading paused. It is wrapped for Hummingbird's
+    /// request loop only once the server handles it: NIO drops a connection accepted as the listener
+    /// closes, and a dropped `NIOAsyncChannel` stops the process with "Deinited NIOAsyncWriter
+    /// without calling finish()"; a dropped `Connection` is closed by its guard instead.
+    struct Connection: ServerChildChannelValue {
+        let channel: any Channel
+    }
 
     let responder: HTTPChannelHandler.Responder
     let timeouts: HTTPConnectionState.Timeouts
 
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Connection> {
         channel.eventLoop.makeCompletedFuture {
             let decoder = HTTP1Channel.Configuration.DecoderConfiguration()
             var limits = NIOHTTPDecoderLimitConfiguration()
@@ -34,13 +40,24 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             try pipeline.addHandler(RequestBytesWatcher(connectionGuard), position: .first)
             try pipeline.addHandler(connectionGuard)
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            return try NIOAsyncChannel(
-                wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+            try channel.syncOptions?.setOption(.autoRead, value: false)
+            return Connection(channel: channel)
         }
     }
 
-    func handle(value asyncChannel: Value, logger: Logger) async {
-        await handleHTTP(asyncChannel: asyncChannel, logger: logger)
+    func handle(value connection: Connection, logger: Logger) async {
+        let channel = connection.channel
+        let wrapped = try? await channel.eventLoop.submit {
+            let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+            try channel.syncOptions?.setOption(.autoRead, value: true)
+            return asyncChannel
+        }.get()
+        guard let wrapped else {
+            try? await channel.close()
+            return
+        }
+        await handleHTTP(asyncChannel: wrapped, logger: logger)
     }
 }
 
