@@ -24,12 +24,20 @@ import Testing
 
     // MARK: - Header and idle timeouts
 
-    @Test func dueTheFirstHeadWithinTheHeaderTimeoutOfTheConnectionsStart() {
+    @Test func waitsTheIdleTimeoutForTheFirstRequestThenTheHeaderTimeoutFromItsFirstByte() {
         var state = opened()
-        #expect(state.deadline == at(10))
-        #expect(state.timerFired(at: at(9.9)) == .none)
-        #expect(state.timerFired(at: at(10)) == .close)
+        #expect(state.phase == .waiting(until: at(75)))
+        #expect(state.timerFired(at: at(74.9)) == .none)
+        state.bytesArrived(at: at(5))
+        #expect(state.deadline == at(15))
+        #expect(state.timerFired(at: at(14.9)) == .none)
+        #expect(state.timerFired(at: at(15)) == .close)
         #expect(state.phase == .closed)
+    }
+
+    @Test func closesANewConnectionThatSendsNothingAtTheIdleTimeout() {
+        var state = opened()
+        #expect(state.timerFired(at: at(75)) == .close)
     }
 
     @Test func waitsTheIdleTimeoutForTheNextRequestThenTheHeaderTimeoutFromItsFirstByte() {
@@ -76,7 +84,9 @@ import Testing
 
     @Test func readsTheClockForBytesOnlyWhenItMatters() {
         var state = opened()
-        #expect(!state.wantsTimeOfBytes)  // the first head is already timed
+        #expect(state.wantsTimeOfBytes)  // the first byte starts the head's clock
+        state.bytesArrived(at: at(1))
+        #expect(!state.wantsTimeOfBytes)  // later bytes of the head do not move it
         _ = state.headReceived(keepAlive: true, at: at(1))
         _ = state.endReceived()
         #expect(!state.wantsTimeOfBytes)  // serving, body complete

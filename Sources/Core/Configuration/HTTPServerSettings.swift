@@ -8,9 +8,9 @@ public struct HTTPServerSettings: Sendable {
     public var host: String
     public var port: Int
     public var logLevel: Logger.Level
-    /// A request head must arrive within this of its first byte (of the connection's start, for the first).
+    /// A request head must arrive within this of its first byte.
     public var headerTimeout: Duration
-    /// A connection with no request in progress, or whose request body pauses, is closed after this.
+    /// A connection with no request in progress (a new one too), or whose request body pauses, is closed after this.
     public var idleTimeout: Duration
     /// Connections beyond this many wait in the listen backlog until others close.
     public var maxConnections: Int

@@ -3,9 +3,9 @@ import NIOCore
 /// The rules one HTTP/1 connection lives by, as a pure state machine that `HTTPConnectionGuard`
 /// drives with the connection's events:
 ///
-/// - the head of a request must arrive within `header` of its first byte (for the first request,
-///   of the connection's start); a connection with no request in progress is closed after `idle`,
-///   and so is one whose request body pauses for longer;
+/// - the head of a request must arrive within `header` of its first byte; a connection with no
+///   request in progress (a new one too) is closed after `idle`, and so is one whose request body
+///   pauses for longer;
 /// - a request that asks to close (HTTP/1.0 without keep-alive, `Connection: close`) or arrives
 ///   while the server drains is the connection's last: its response says `Connection: close`, the
 ///   output closes after it, and whatever the client sends after that request is dropped unread;
@@ -21,7 +21,7 @@ struct HTTPConnectionState {
     enum Phase: Equatable {
         /// No request in progress and no byte of the next one yet.
         case waiting(until: NIODeadline)
-        /// Bytes of a head arrived, or the connection is new; the head is due by then.
+        /// Bytes of a head arrived; the head is due by then.
         case readingHead(until: NIODeadline)
         /// Requests passed on whose responses have not ended.
         case serving
@@ -58,7 +58,7 @@ struct HTTPConnectionState {
 
     init(timeouts: Timeouts, openedAt now: NIODeadline) {
         self.timeouts = timeouts
-        self.phase = .readingHead(until: now + timeouts.header)
+        self.phase = .waiting(until: now + timeouts.idle)
     }
 
     /// When the connection must next be looked at; nil while nothing is due.
