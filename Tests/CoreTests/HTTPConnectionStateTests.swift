@@ -136,6 +136,15 @@ import Testing
         #expect(state.responseEnded(at: at(1)) == .closeOutput)
     }
 
+    @Test func countsAMalformedBodyAsTheEndOfItsRequest() {
+        var state = opened()
+        _ = state.headReceived(keepAlive: true, at: at(1))
+        #expect(state.parseErrorReceived() == .forward)
+        #expect(state.inProgress == 1)
+        #expect(state.responseHeadWritten() == true)
+        #expect(state.responseEnded(at: at(1)) == .closeOutput)
+    }
+
     @Test func ignoresAResponseEndWithoutARequest() {
         var state = opened()
         #expect(state.responseEnded(at: at(1)) == .none)

@@ -114,10 +114,11 @@ struct HTTPConnectionState {
     }
 
     /// A malformed request: Hummingbird answers it with a 400 and closes, so it counts as a last
-    /// request received in full, unless it is only noise after the last one.
+    /// request received in full (the one whose body it breaks, or a new one), unless it is only
+    /// noise after the last one.
     mutating func parseErrorReceived() -> Inbound {
         guard !isDiscarding, phase != .closed else { return .drop }
-        inProgress += 1
+        if !readingBody { inProgress += 1 }
         readingBody = false
         lastRequestAccepted = true
         isDiscarding = true
