@@ -63,18 +63,25 @@ private struct Reader {
     /// Names UTF-16 and UTF-32 bodies and byte-order marks, which would otherwise fail as some byte
     /// that is not expected.
     private func checkEncoding() throws(JSONParseError) {
-        let head = Array(bytes.prefix(4))
-        func starts(with prefix: [UInt8]) -> Bool { head.starts(with: prefix) }
-        let marks: [([UInt8], String)] = [
-            ([0x00, 0x00, 0xFE, 0xFF], "UTF-32"), ([0xFF, 0xFE, 0x00, 0x00], "UTF-32"), ([0xEF, 0xBB, 0xBF], "UTF-8"),
-            ([0xFE, 0xFF], "UTF-16"), ([0xFF, 0xFE], "UTF-16"),
-        ]
-        if let (_, encoding) = marks.first(where: { starts(with: $0.0) }) {
-            throw JSONParseError(offset: 0, reason: .byteOrderMark(encoding: encoding))
+        let head = min(bytes.count, 4)
+        func at(_ index: Int) -> UInt8? { index < head ? bytes[index] : nil }
+        let mark: String? =
+            switch (at(0), at(1), at(2), at(3)) {
+            case (0xEF, 0xBB, 0xBF, _): "UTF-8"
+            case (0x00, 0x00, 0xFE, 0xFF), (0xFF, 0xFE, 0x00, 0x00): "UTF-32"
+            case (0xFE, 0xFF, _, _), (0xFF, 0xFE, _, _): "UTF-16"
+            default: nil
+            }
+        if let mark { throw JSONParseError(offset: 0, reason: .byteOrderMark(encoding: mark)) }
+        // RFC 8259's first characters are ASCII, so NULs among the first bytes tell the encoding.
+        var firstNUL: Int?
+        var nuls = 0
+        for index in 0..<head where bytes[index] == 0 {
+            firstNUL = firstNUL ?? index
+            nuls += 1
         }
-        // RFC 8259's first characters are ASCII, so a NUL among the first bytes tells the encoding.
-        guard let firstNUL = head.firstIndex(of: 0) else { return }
-        let encoding = head.count == 4 && head.filter({ $0 == 0 }).count == 3 ? "UTF-32" : "UTF-16"
+        guard let firstNUL else { return }
+        let encoding = head == 4 && nuls == 3 ? "UTF-32" : "UTF-16"
         throw JSONParseError(offset: firstNUL, reason: .notUTF8(encoding: encoding))
     }
 
