@@ -31,8 +31,8 @@ import TestSupport
     @Test func disconnectsAClientWhoseHeadArrivesOneByteAtATime() async throws {
         try await withBTCPrice({ $0.headerTimeout = .seconds(1) }) { port in
             let slow = try await RawHTTPConnection.open(port: port)
-            // 40 bytes at 5 per second would take 8 s; the server closes after about 1 s.
-            let sentAll = try await slow.sendSlowly(Self.health, every: .milliseconds(200))
+            // 40 bytes at 1 per second would take 40 s; the server closes after about 1 s.
+            let sentAll = try await slow.sendSlowly(Self.health, every: .seconds(1))
             #expect(!sentAll, "the server waited for the whole head")
             #expect(await slow.closesByServer(within: .seconds(5)))
             // A client that sends at once is served as ever.
