@@ -74,7 +74,7 @@ func buildCreateBuyOrder(settings: CreateBuyOrderSettings, logger: Logger, metri
     }
     return Application(
         router: router,
-        configuration: ApplicationConfiguration(settings.server, name: "create-buy-order"),
+        server: settings.server, name: "create-buy-order",
         services: services,
         logger: logger
     )

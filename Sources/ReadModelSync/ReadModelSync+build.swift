@@ -47,7 +47,7 @@ func buildReadModelSync(settings: ReadModelSyncSettings, logger: Logger, metrics
     }
     return Application(
         router: Router.service(checks: checks, metrics: metrics),
-        configuration: ApplicationConfiguration(settings.server, name: "read-model-sync"),
+        server: settings.server, name: "read-model-sync",
         services: services,
         logger: logger
     )

@@ -53,10 +53,3 @@ public enum ServiceMain {
         }
     }
 }
-
-extension ApplicationConfiguration {
-    /// Hummingbird's configuration for a service's HOST and PORT.
-    public init(_ settings: HTTPServerSettings, name: String) {
-        self.init(address: .hostname(settings.host, port: settings.port), serverName: name)
-    }
-}
