@@ -94,20 +94,34 @@ check_distinct_ports() {
 
 # MARK: components
 
-# is_service PID SERVICE — true while PID is alive and runs SERVICE's binary
-# (a reused pid or a zombie does not count).
+# start_time PID — when PID started (clock ticks since boot, /proc/PID/stat field 22); false if gone.
+# The kernel reuses pids (pid_max is often 32768), so a pid alone may name another process later.
+start_time() {
+  local stat
+  local -a fields
+  stat=$(<"/proc/$1/stat") 2>/dev/null || return 1
+  stat=${stat##*) }
+  # After "pid (comm) ", the fields start at field 3: the start time is the 20th of them.
+  read -r -a fields <<<"$stat"
+  echo "${fields[19]}"
+}
+
+# is_service PID SERVICE [START] — true while PID is alive, runs SERVICE's binary and (given START)
+# is the very process started then (a reused pid or a zombie does not count).
 is_service() {
   local argv0
   argv0=$({ tr '\0' '\n' <"/proc/$1/cmdline"; } 2>/dev/null | head -n 1) || return 1
-  [[ $argv0 == */"$2" ]]
+  [[ $argv0 == */"$2" ]] || return 1
+  [[ -z ${3:-} ]] || [[ $(start_time "$1") == "$3" ]]
 }
 
-# service_pid SERVICE — the pid of the running service (false if none).
+# service_pid SERVICE — the pid of the running service (false if none). The pid file holds the pid
+# and its start time.
 service_pid() {
-  local pid
+  local pid started
   [[ -f $PIDS/$1.pid ]] || return 1
-  pid=$(<"$PIDS/$1.pid")
-  [[ $pid =~ ^[0-9]+$ ]] && is_service "$pid" "$1" || return 1
+  read -r pid started <"$PIDS/$1.pid" || true
+  [[ $pid =~ ^[0-9]+$ && $started =~ ^[0-9]+$ ]] && is_service "$pid" "$1" "$started" || return 1
   echo "$pid"
 }
 
@@ -284,7 +298,7 @@ start_service() {
   port_free_for "$svc" "$port" "$var"
   echo "http://$(url_host):$port" >"$PIDS/$svc.url"
   PORT=$port setsid "$BIN/$svc" </dev/null >>"$LOGS/$svc.log" 2>&1 &
-  echo "$!" >"$PIDS/$svc.pid"
+  echo "$! $(start_time "$!")" >"$PIDS/$svc.pid"
   log "$svc started (pid $!, port $port, log $LOGS/$svc.log)"
 }
 
@@ -348,21 +362,21 @@ start_all() {
 # stop_services — SIGTERM to all, wait STOP_TIMEOUT, then SIGKILL what is left.
 # Pid files go first, so a foreground run.sh sees a stop, not a crash.
 stop_services() {
-  local svc pid deadline=$((SECONDS + STOP_TIMEOUT))
+  local svc pid started deadline=$((SECONDS + STOP_TIMEOUT))
   local -A stopping=()
   for svc in "${SERVICES[@]}"; do
     pid=$(service_pid "$svc") || pid=""
     rm -f "$PIDS/$svc.pid" "$PIDS/$svc.url"
     [[ -n $pid ]] || continue
-    stopping[$svc]=$pid
+    stopping[$svc]="$pid $(start_time "$pid")"
     kill -TERM "$pid" 2>/dev/null || true
   done
   for svc in "${!stopping[@]}"; do
-    pid=${stopping[$svc]}
-    while is_service "$pid" "$svc" && ((SECONDS < deadline)); do
+    read -r pid started <<<"${stopping[$svc]}"
+    while is_service "$pid" "$svc" "$started" && ((SECONDS < deadline)); do
       sleep 0.2
     done
-    if is_service "$pid" "$svc"; then
+    if is_service "$pid" "$svc" "$started"; then
       log "$svc (pid $pid) did not stop within ${STOP_TIMEOUT}s: killing it"
       kill -KILL "$pid" 2>/dev/null || true
     fi
