@@ -107,7 +107,7 @@ def peer_matches(rule_peer, policy_namespace, peer):
         return False
     if "namespaceSelector" in rule_peer:
         namespace_labels = {"kubernetes.io/metadata.name": peer.namespace}
-        if not selects(rule_peer["namespaceSelector"], namespace_labels) and rule_peer["namespaceSelector"] != {}:
+        if not selects(rule_peer["namespaceSelector"], namespace_labels):
             return False
     elif peer.namespace != policy_namespace:
         return False
