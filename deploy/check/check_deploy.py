@@ -97,7 +97,7 @@ def command_check(arguments):
     for name in sorted(pending_seen):
         print(f"note: metric {name} is not exported by the code yet: {monitoring_rules.PENDING_METRICS[name]}")
     for name in sorted(set(monitoring_rules.PENDING_METRICS) & exported):
-        findings.append(f"metric {name} is exported now: remove it from PENDING_METRICS")
+        print(f"note: metric {name} is exported now: remove it from PENDING_METRICS (deploy/check/monitoring_rules.py)")
     for finding in findings:
         print(f"FAIL {finding}")
     counts = {m.environment: len(m.documents) for m in environments(arguments)}

@@ -16,7 +16,7 @@ EXTERNAL_METRICS = {
     "kube_deployment_status_replicas_unavailable": "kube-state-metrics",
 }
 # Metrics the rules or the dashboard use that the code does not export yet: reported on
-# every run until the code has them (then the entry is to be removed).
+# every run, and once the code has them, reported as to be removed from here.
 PENDING_METRICS = {
     "btc_total": "the BTC total of the btc_total row (gauge; the lead adds it)",
     "btc_limit": "the limit of the btc_total row (gauge; the lead adds it)",
