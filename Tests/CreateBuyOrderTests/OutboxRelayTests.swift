@@ -46,22 +46,134 @@ import TestSupport
     @Test func publishesRowsThatCarryTheirPayloadAsTheyAre() async throws {
         let amqp = AMQPSettings(endpoint: try AMQPEndpoint(url: try TestServers.amqpURL()))
         let topology = Self.topology()
-        let payload = #"{"written":"before 0006_outbox_order_reference"}"#
         try await WritePath.run(amqp: amqp, topology: topology) { client, path in
+            // A row written before 0006_outbox_order_reference: the event itself, no order reference.
+            let payload = try Self.storeOrders(1, in: path.database, outbox: false)[0].json
             try path.database.connect().query(
                 """
                 INSERT INTO outbox (event_id, client_id, routing_key, payload)
                 VALUES (gen_random_uuid(), 'default', 'buy_order.created', \(payload)::json)
                 """)
             #expect(try await WritePath.put(client, body: WritePath.body()).status == .ok)
-            try await expectEventually {
-                try path.database.connect().query("SELECT count(*) AS n FROM outbox").first?["n"] == "0"
-            }
+            try await expectEventually { try Self.unsent(path) == 0 }
             let broker = try AMQPConnection(settings: amqp)
             let first = try #require(try broker.get(queue: topology.queue))
             #expect(String(decoding: first.body, as: UTF8.self) == payload)
             let second = try #require(try broker.get(queue: topology.queue))
             #expect(try BuyOrderCreatedEvent(json: Data(second.body)).order.currencyAmount.description == "123.45")
+        }
+    }
+
+    @Test func setsAsideRowsThatCannotBeRenderedAndKeepsTheRestFlowing() async throws {
+        let amqp = AMQPSettings(endpoint: try AMQPEndpoint(url: try TestServers.amqpURL()))
+        let topology = Self.topology()
+        try await WritePath.run(amqp: amqp, topology: topology) { client, path in
+            let missing = UUID()
+            try path.database.connect().query(
+                """
+                INSERT INTO outbox (event_id, client_id, routing_key, buy_order_id)
+                VALUES (gen_random_uuid(), 'default', 'buy_order.created', \(missing));
+                """)
+            try path.database.connect().query(
+                """
+                INSERT INTO outbox (event_id, client_id, routing_key, payload)
+                VALUES (gen_random_uuid(), 'default', 'buy_order.created', '{"written":"by hand"}'::json)
+                """)
+            for _ in 0..<3 { #expect(try await WritePath.put(client, body: WritePath.body()).status == .ok) }
+            try await expectEventually { try Self.unsent(path) == 0 }
+
+            let parked = Array(
+                try path.database.connect().query(
+                    "SELECT buy_order_id::text AS order_id, reason FROM outbox_parked ORDER BY sequence"))
+            #expect(parked.count == 2)
+            #expect(parked.first?["order_id"] == missing.lowercaseText)
+            #expect(parked.first?["reason"]?.contains("order \(missing.lowercaseText) does not exist") == true)
+            #expect(parked.last?["reason"]?.contains("not a valid event") == true)
+            let broker = try AMQPConnection(settings: amqp)
+            #expect(try broker.messageCount(queue: topology.queue) == 3)
+            let metrics = try await Self.metrics(client)
+            #expect(metrics.value("outbox_parked_total") == 2)
+            try await expectEventually { try await Self.metrics(client).value("outbox_parked") == 2 }
+        }
+    }
+
+    @Test func backsOffWhileTheBrokerReturnsEveryEvent() async throws {
+        let amqp = AMQPSettings(endpoint: try AMQPEndpoint(url: try TestServers.amqpURL()))
+        let topology = Self.topology()
+        try await WritePath.run(amqp: amqp, topology: topology) { client, path in
+            try await expectEventually { try await Self.metrics(client).value("amqp_connected", #"session="outbox-relay""#) == 1 }
+            // The exchange keeps no bound queue: every mandatory publish comes back (NO_ROUTE).
+            let broker = try AMQPConnection(settings: amqp)
+            try broker.deleteQueue(topology.queue)
+            _ = try Self.storeOrders(600, in: path.database, outbox: true)
+            try await expectEventually { try await Self.metrics(client).value("outbox_publish_failures_total") ?? 0 > 0 }
+            let first = try await Self.metrics(client).value("outbox_publish_failures_total") ?? 0
+            try await Task.sleep(for: .seconds(4))
+            let failed = (try await Self.metrics(client).value("outbox_publish_failures_total") ?? 0) - first
+            // 500 events a cycle; back to back it would be dozens of cycles in 4 s, with the backoff a handful.
+            #expect(failed / 500 <= 8, "\(failed / 500) publish cycles in 4 s")
+            #expect(try Self.unsent(path) == 600)
+
+            // Routable again: everything goes out.
+            try broker.declare(topology)
+            try await expectEventually(within: .seconds(30)) { try Self.unsent(path) == 0 }
+            #expect(try broker.messageCount(queue: topology.queue) == 600)
+            try broker.deleteQueue(topology.queue)
+        }
+    }
+
+    @Test func keepsItsBrokerConnectionWhileIdle() async throws {
+        let name = "relay-idle-\(UUID().uuidString.prefix(8))"
+        let amqp = AMQPSettings(
+            endpoint: try AMQPEndpoint(url: try TestServers.amqpURL()), heartbeat: .seconds(1), connectionName: name)
+        let topology = Self.topology()
+        let control = try RabbitMQControl.shared()
+        try await WritePath.run(amqp: amqp, topology: topology) { client, path in
+            #expect(try await WritePath.put(client, body: WritePath.body()).status == .ok)
+            try await expectEventually { try Self.unsent(path) == 0 }
+            let before = try await onOwnThread { try control.connections(mentioning: name) }
+            #expect(before.count == 1)
+            // Idle for several heartbeats: unserviced, the broker would close the connection after two.
+            try await Task.sleep(for: .seconds(6))
+            let after = try await onOwnThread { try control.connections(mentioning: name) }
+            #expect(after == before)
+            #expect(try await Self.metrics(client).value("amqp_reconnects_total", #"session="outbox-relay""#) == 0)
+            #expect(try await WritePath.put(client, body: WritePath.body()).status == .ok)
+            try await expectEventually { try Self.unsent(path) == 0 }
+            #expect(try AMQPConnection(settings: amqp).messageCount(queue: topology.queue) == 2)
+        }
+    }
+
+    @Test func reconnectsThroughAProxyThatStoppedForwardingAndLosesNothing() async throws {
+        let shared = try AMQPEndpoint(url: try TestServers.amqpURL())
+        let proxy = try TCPProxy(targetPort: shared.port)
+        defer { proxy.stop() }
+        var endpoint = shared
+        endpoint.port = proxy.port
+        let amqp = AMQPSettings(endpoint: endpoint, heartbeat: .seconds(1), connectTimeout: .seconds(1), rpcTimeout: .seconds(2))
+        let topology = Self.topology()
+        try await WritePath.run(amqp: amqp, topology: topology) { client, path in
+            #expect(try await WritePath.put(client, body: WritePath.body()).status == .ok)
+            try await expectEventually { try Self.unsent(path) == 0 }
+            proxy.pause()
+            for _ in 0..<5 { #expect(try await WritePath.put(client, body: WritePath.body()).status == .ok) }
+            // The relay finds out from the missing heartbeats, not from a closed socket: nothing was closed.
+            try await expectEventually(within: .seconds(20)) {
+                try await Self.metrics(client).value("amqp_connected", #"session="outbox-relay""#) == 0
+            }
+            #expect(try Self.unsent(path) > 0)
+            proxy.resume()
+            try await expectEventually(within: .seconds(30)) { try Self.unsent(path) == 0 }
+            #expect(try await Self.metrics(client).value("amqp_reconnects_total", #"session="outbox-relay""#) ?? 0 >= 1)
+            let broker = try AMQPConnection(settings: AMQPSettings(endpoint: shared))
+            var ids: Set<String> = []
+            while let delivery = try broker.get(queue: topology.queue) {
+                ids.insert(try BuyOrderCreatedEvent(json: Data(delivery.body)).order.id.lowercaseText)
+                try broker.ack(delivery.tag)
+            }
+            let stored = try path.database.connect().query("SELECT id::text AS id FROM buy_order").compactMap { $0["id"] }
+            #expect(ids == Set(stored))
+            #expect(ids.count == 6)
         }
     }
 
@@ -74,5 +186,35 @@ import TestSupport
             let unsent = try path.database.connect().query("SELECT count(*) AS n FROM outbox")
             #expect(unsent.first?["n"] == "2")
         }
+    }
+
+    // MARK: - Helpers
+
+    static func unsent(_ path: WritePath) throws -> Int { try path.count("outbox") }
+
+    static func metrics(_ client: any TestClientProtocol) async throws -> MetricsReading {
+        MetricsReading(text: try await client.execute(uri: "/metrics", method: .get).text)
+    }
+
+    /// Orders stored in one statement, with their outbox rows if `outbox`, and a commit signal to the relay.
+    static func storeOrders(_ count: Int, in database: TestDatabase, outbox: Bool) throws -> [BuyOrderCreatedEvent] {
+        let connection = try database.connect()
+        let rows = try connection.query(
+            """
+            INSERT INTO buy_order AS o (id, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at)
+            SELECT gen_random_uuid(), 'default', 'USD', 100.00, 48478.88, 0.00206276, 'coinbase', now()
+            FROM generate_series(1, \(count)::int)
+            RETURNING \(unsafeSQL: StoredBuyOrder.columns)
+            """)
+        let orders = try rows.map(StoredBuyOrder.init(row:))
+        if outbox {
+            try connection.query(
+                """
+                INSERT INTO outbox (event_id, client_id, routing_key, buy_order_id)
+                SELECT gen_random_uuid(), 'default', 'buy_order.created', id FROM unnest(\(orders.map(\.id))::uuid[]) AS id
+                """)
+            try connection.query("SELECT pg_notify('buy_order_outbox', '')")
+        }
+        return orders.map { BuyOrderCreatedEvent(order: $0) }
     }
 }
