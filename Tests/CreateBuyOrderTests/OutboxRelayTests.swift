@@ -2,8 +2,12 @@ import Core
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Prometheus
+import ServiceLifecycle
 import Testing
 import TestSupport
+
+@testable import CreateBuyOrder
 
 @Suite struct OutboxRelayTests {
     private static func topology() -> AMQPTopology {
@@ -188,7 +192,43 @@ import TestSupport
         }
     }
 
+    @Test func stopsPromptlyWhileWaitingForConfirmsThatNeverCome() async throws {
+        let shared = try AMQPEndpoint(url: try TestServers.amqpURL())
+        let proxy = try TCPProxy(targetPort: shared.port)
+        defer { proxy.stop() }
+        var endpoint = shared
+        endpoint.port = proxy.port
+        let database = try TestDatabase.create(.writeModel)
+        let registry = PrometheusCollectorRegistry()
+        let relay = OutboxRelay(
+            databaseURL: database.url, amqp: AMQPSettings(endpoint: endpoint), topology: Self.topology(),
+            logger: TestServers.logger, metrics: PrometheusMetricsFactory(registry: registry))
+        let group = ServiceGroup(configuration: .init(services: [relay], logger: TestServers.logger))
+        try await withThrowingTaskGroup { tasks in
+            tasks.addTask { try await group.run() }
+            _ = try Self.storeOrders(3, in: database, outbox: true)
+            try await expectEventually { try Self.count("outbox", in: database) == 0 }
+            // The broker hears nothing more: the next publish waits for confirms (10 s), then the close handshake.
+            proxy.pause()
+            _ = try Self.storeOrders(3, in: database, outbox: true)
+            try await Task.sleep(for: .milliseconds(500))
+            let stopping = ContinuousClock.now
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            let took = ContinuousClock.now - stopping
+            // The target is 2 s (the stop grace of 1 s, then nothing blocks); before, 10 s of confirm
+            // wait and two 10 s close handshakes. Bounded generously for a loaded machine.
+            #expect(took < .seconds(5), "the relay stopped after \(took)")
+        }
+        #expect(try Self.count("outbox", in: database) == 3)
+    }
+
     // MARK: - Helpers
+
+    static func count(_ table: String, in database: TestDatabase) throws -> Int {
+        Int(try database.connect().query(PostgresQuery(unsafeSQL: "SELECT count(*) AS n FROM \(table)")).first?["n"] ?? "") ?? -1
+    }
+
 
     static func unsent(_ path: WritePath) throws -> Int { try path.count("outbox") }
 

@@ -14,7 +14,7 @@ import TestSupport
         let write: TestDatabase
         let read: TestDatabase
         let topology: AMQPTopology
-        let amqp: AMQPSettings
+        var amqp: AMQPSettings
 
         static func make() throws -> Setup {
             let name = "test_\(UUID().uuidString.prefix(8).lowercased())"
