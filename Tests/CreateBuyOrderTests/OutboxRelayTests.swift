@@ -102,8 +102,15 @@ import TestSupport
     }
 
     @Test func backsOffWhileTheBrokerReturnsEveryEvent() async throws {
-        let amqp = AMQPSettings(endpoint: try AMQPEndpoint(url: try TestServers.amqpURL()))
+        let name = "relay-returns-\(UUID().uuidString.prefix(8))"
+        let amqp = AMQPSettings(endpoint: try AMQPEndpoint(url: try TestServers.amqpURL()), connectionName: name)
         let topology = Self.topology()
+        let control = try RabbitMQControl.shared()
+        /// What the broker received from the relay's connection, in bytes.
+        @Sendable func received() throws -> Int {
+            try control.run("list_connections", "recv_oct", "client_properties").split(separator: "\n")
+                .filter { $0.contains(name) }.compactMap { Int($0.split(separator: "\t").first ?? "") }.reduce(0, +)
+        }
         try await WritePath.run(amqp: amqp, topology: topology) { client, path in
             try await expectEventually { try await Self.metrics(client).value("amqp_connected", #"session="outbox-relay""#) == 1 }
             // The exchange keeps no bound queue: every mandatory publish comes back (NO_ROUTE).
@@ -112,10 +119,14 @@ import TestSupport
             _ = try Self.storeOrders(600, in: path.database, outbox: true)
             try await expectEventually { try await Self.metrics(client).value("outbox_publish_failures_total") ?? 0 > 0 }
             let first = try await Self.metrics(client).value("outbox_publish_failures_total") ?? 0
+            let bytes = try await onOwnThread { try received() }
             try await Task.sleep(for: .seconds(4))
             let failed = (try await Self.metrics(client).value("outbox_publish_failures_total") ?? 0) - first
-            // 500 events a cycle; back to back it would be dozens of cycles in 4 s, with the backoff a handful.
+            let sent = try await onOwnThread { try received() } - bytes
+            // 500 events a cycle; back to back it would be dozens of cycles in 4 s (measured before the fix:
+            // 21 MB, about 100 cycles), with the backoff a handful. An event is more than 400 bytes on the wire.
             #expect(failed / 500 <= 8, "\(failed / 500) publish cycles in 4 s")
+            #expect(sent / 200_000 <= 8, "the broker received \(sent) bytes in 4 s")
             #expect(try Self.unsent(path) == 600)
 
             // Routable again: everything goes out.

@@ -130,6 +130,8 @@ final class ProjectionConsumer: Service, Sendable {
                 }
                 consumer.status.consuming(true)
                 if broker.id != connectionID { startOver(on: broker) }
+                // Between sweeps the dead-letter connection idles: heartbeats keep it open.
+                deadLetters.session.keepAlive()
                 do {
                     try retryDeadLetters(on: broker)
                     if held.isEmpty { sweepIfDue() }
