@@ -245,6 +245,30 @@ import TestSupport
         #expect(try broker.get(queue: setup.topology.deadLetterQueue) == nil)
     }
 
+    @Test func keepsItsBrokerConnectionsWhileIdle() async throws {
+        let name = "read-model-sync-\(UUID().uuidString.prefix(8))"
+        var configured = try Setup.make()
+        configured.amqp.heartbeat = .seconds(1)
+        configured.amqp.connectionName = name
+        let setup = configured
+        let control = try RabbitMQControl.shared()
+        try await setup.withReadModelSync { client in
+            try await expectEventually { try await Self.ready(client).status == .ok }
+            let before = try await onOwnThread { try control.connections(mentioning: name).sorted() }
+            #expect(before.count == 2)
+            // Idle for several heartbeats: the consumer waits on its connection, the dead-letter one is serviced.
+            try await Task.sleep(for: .seconds(5))
+            #expect(try await onOwnThread { try control.connections(mentioning: name).sorted() } == before)
+            let broker = try setup.broker()
+            try setup.publish(try Self.storeOrder(in: setup.write), on: broker)
+            try await expectEventually { try setup.readCount() == 1 }
+            let metrics = try await Self.metrics(client)
+            #expect(metrics.value("amqp_reconnects_total", #"session="projection""#) == 0)
+            #expect(metrics.value("amqp_reconnects_total", #"session="dead-letters""#) == 0)
+            #expect(metrics.value("amqp_connected", #"session="dead-letters""#) == 1)
+        }
+    }
+
     @Test func rebuildFromAnEmptyReadModelEqualsTheWriteModel() throws {
         let setup = try Setup.make()
         for amount in ["1.00", "2.50", "3.75"] { _ = try Self.storeOrder(in: setup.write, amount: amount) }

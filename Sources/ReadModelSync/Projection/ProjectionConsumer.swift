@@ -96,6 +96,8 @@ final class ProjectionConsumer: Service, Sendable {
         var held: [Event] = []
         var holding: FailureStreak
         var holdingSince: ContinuousClock.Instant?
+        /// Why the held events could not be applied: a stable key (SQLSTATE) and the detail.
+        var holdingReason: (key: String, detail: String)?
         /// Poison messages whose dead letter is not confirmed yet, still unsettled.
         var unsentDeadLetters: [(delivery: AMQPDelivery, reason: String)] = []
         var deadLetterFailures: FailureStreak
@@ -214,8 +216,6 @@ final class ProjectionConsumer: Service, Sendable {
                 holdingReason = (key, detail)
             }
         }
-
-        private var holdingReason: (key: String, detail: String)?
 
         /// Waits before trying the held events again, keeping the broker connection serviced.
         private func hold() {
