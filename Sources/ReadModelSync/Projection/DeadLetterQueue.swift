@@ -18,7 +18,7 @@ final class DeadLetterQueue {
         var recovered: [(messageID: String, reason: String)] = []
         /// How many of the recovered events were not in the read model yet.
         var inserted = 0
-        /// Messages left in the queue after the sweep.
+        /// Messages left in the queue after the sweep (of those there when it began).
         var parked = 0
         /// Why valid events could not be applied now (the database refused them); nil when it did not.
         var held: String?
@@ -70,7 +70,8 @@ final class DeadLetterQueue {
         let applied = report.applied.map { valid[$0].delivery }
         try connection.send(settlement.settle(applied.map(\.tag.value), with: .ack))
         try connection.send(settlement.settleAll(with: .nack(requeue: true)))
-        var sweep = Sweep(parked: try connection.messageCount(queue: topology.deadLetterQueue))
+        // Counted rather than asked for again: the broker may not have taken the requeued ones back yet.
+        var sweep = Sweep(parked: max(0, waiting - applied.count))
         sweep.recovered = applied.map { ($0.messageID ?? "-", Self.reason($0)) }
         sweep.inserted = report.inserted
         sweep.held = report.holdReason?.detail

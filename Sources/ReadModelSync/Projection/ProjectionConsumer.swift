@@ -177,13 +177,12 @@ final class ProjectionConsumer: Service, Sendable {
         /// Adds what arrives within the gather window (at once if events are held) to `batch`. Messages
         /// that are not valid events go to the dead-letter queue.
         private func gather(into batch: inout [Event], from broker: AMQPConnection) throws {
-            var first = batch.isEmpty ? Duration.milliseconds(250) : .zero
+            let first = batch.isEmpty ? Duration.milliseconds(250) : .zero
             var gathered: ContinuousClock.Instant?
             while batch.count < options.maxBatch {
                 let wait = gathered.map { max(.zero, $0 - .now) } ?? first
                 guard let delivery = try broker.nextDelivery(timeout: wait) else { return }
                 gathered = gathered ?? .now + options.gatherWindow
-                first = .zero
                 settlement.received(delivery.tag.value)
                 counters.consumed.increment()
                 do {
