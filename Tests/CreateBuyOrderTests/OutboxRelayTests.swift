@@ -234,6 +234,32 @@ import TestSupport
         #expect(try Self.count("outbox", in: database) == 3)
     }
 
+    @Test func publishesWhatIsLeftWhenStopping() async throws {
+        let amqp = AMQPSettings(endpoint: try AMQPEndpoint(url: try TestServers.amqpURL()))
+        let topology = Self.topology()
+        let database = try TestDatabase.create(.writeModel)
+        // Polled only every minute, so only the signal or the stop makes it look at the outbox.
+        let relay = OutboxRelay(
+            databaseURL: database.url, amqp: amqp, topology: topology, pollInterval: .seconds(60),
+            logger: TestServers.logger, metrics: PrometheusMetricsFactory(registry: PrometheusCollectorRegistry()))
+        let group = ServiceGroup(configuration: .init(services: [relay], logger: TestServers.logger))
+        try await withThrowingTaskGroup { tasks in
+            tasks.addTask { try await group.run() }
+            _ = try Self.storeOrders(1, in: database, outbox: true)
+            try await expectEventually { try Self.count("outbox", in: database) == 0 }
+            // The last orders the writer committed before shutdown, their signal missed.
+            _ = try Self.storeOrders(5, in: database, outbox: true, notify: false)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try Self.count("outbox", in: database) == 5)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(try Self.count("outbox", in: database) == 0)
+        let broker = try AMQPConnection(settings: amqp)
+        #expect(try broker.messageCount(queue: topology.queue) == 6)
+        try broker.deleteQueue(topology.queue)
+    }
+
     // MARK: - Helpers
 
     static func count(_ table: String, in database: TestDatabase) throws -> Int {
@@ -248,7 +274,9 @@ import TestSupport
     }
 
     /// Orders stored in one statement, with their outbox rows if `outbox`, and a commit signal to the relay.
-    static func storeOrders(_ count: Int, in database: TestDatabase, outbox: Bool) throws -> [BuyOrderCreatedEvent] {
+    static func storeOrders(_ count: Int, in database: TestDatabase, outbox: Bool, notify: Bool = true) throws
+        -> [BuyOrderCreatedEvent]
+    {
         let connection = try database.connect()
         let rows = try connection.query(
             """
@@ -264,7 +292,7 @@ import TestSupport
                 INSERT INTO outbox (event_id, client_id, routing_key, buy_order_id)
                 SELECT gen_random_uuid(), 'default', 'buy_order.created', id FROM unnest(\(orders.map(\.id))::uuid[]) AS id
                 """)
-            try connection.query("SELECT pg_notify('buy_order_outbox', '')")
+            if notify { try connection.query("SELECT pg_notify('buy_order_outbox', '')") }
         }
         return orders.map { BuyOrderCreatedEvent(order: $0) }
     }
