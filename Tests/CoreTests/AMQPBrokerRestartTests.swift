@@ -7,8 +7,10 @@ import Testing
 /// A broker of this suite's own: restarting the shared one would break the other tests.
 @Suite(.serialized) struct AMQPBrokerRestartTests {
     @Test func publishingAfterABrokerRestartWorksOnANewConnection() async throws {
-        let broker = try await onOwnThread { try PrivateServer.start(.rabbitmq) }
-        defer { broker.stop() }
+        try await withPrivateServer(.rabbitmq) { broker in try await Self.publishAcrossARestart(of: broker) }
+    }
+
+    static func publishAcrossARestart(of broker: PrivateServer) async throws {
         let url = try #require(URL(string: "amqp://guest:guest@127.0.0.1:\(broker.port)/%2f"))
         let topology = AMQPTest.topology()
         let registry = PrometheusCollectorRegistry()

@@ -27,7 +27,7 @@ import TestSupport
                 keys.append(key)
                 #expect(try await WritePath.put(client, body: WritePath.body(amount: amount, key: key)).status == .ok)
             }
-            try await expectEventually {
+            try await expectEventually(within: .seconds(30)) {
                 try path.database.connect().query("SELECT count(*) AS n FROM outbox").first?["n"] == "0"
             }
             let broker = try AMQPConnection(settings: amqp)
@@ -59,7 +59,7 @@ import TestSupport
                 VALUES (gen_random_uuid(), 'default', 'buy_order.created', \(payload)::json)
                 """)
             #expect(try await WritePath.put(client, body: WritePath.body()).status == .ok)
-            try await expectEventually { try Self.unsent(path) == 0 }
+            try await expectEventually(within: .seconds(30)) { try Self.unsent(path) == 0 }
             let broker = try AMQPConnection(settings: amqp)
             let first = try #require(try broker.get(queue: topology.queue))
             #expect(String(decoding: first.body, as: UTF8.self) == payload)
@@ -84,7 +84,7 @@ import TestSupport
                 VALUES (gen_random_uuid(), 'default', 'buy_order.created', '{"written":"by hand"}'::json)
                 """)
             for _ in 0..<3 { #expect(try await WritePath.put(client, body: WritePath.body()).status == .ok) }
-            try await expectEventually { try Self.unsent(path) == 0 }
+            try await expectEventually(within: .seconds(30)) { try Self.unsent(path) == 0 }
 
             let parked = Array(
                 try path.database.connect().query(
@@ -97,7 +97,7 @@ import TestSupport
             #expect(try broker.messageCount(queue: topology.queue) == 3)
             let metrics = try await Self.metrics(client)
             #expect(metrics.value("outbox_parked_total") == 2)
-            try await expectEventually { try await Self.metrics(client).value("outbox_parked") == 2 }
+            try await expectEventually(within: .seconds(30)) { try await Self.metrics(client).value("outbox_parked") == 2 }
         }
     }
 
@@ -112,12 +112,12 @@ import TestSupport
                 .filter { $0.contains(name) }.compactMap { Int($0.split(separator: "\t").first ?? "") }.reduce(0, +)
         }
         try await WritePath.run(amqp: amqp, topology: topology) { client, path in
-            try await expectEventually { try await Self.metrics(client).value("amqp_connected", #"session="outbox-relay""#) == 1 }
+            try await expectEventually(within: .seconds(30)) { try await Self.metrics(client).value("amqp_connected", #"session="outbox-relay""#) == 1 }
             // The exchange keeps no bound queue: every mandatory publish comes back (NO_ROUTE).
             let broker = try AMQPConnection(settings: amqp)
             try broker.deleteQueue(topology.queue)
             _ = try Self.storeOrders(600, in: path.database, outbox: true)
-            try await expectEventually { try await Self.metrics(client).value("outbox_publish_failures_total") ?? 0 > 0 }
+            try await expectEventually(within: .seconds(30)) { try await Self.metrics(client).value("outbox_publish_failures_total") ?? 0 > 0 }
             let first = try await Self.metrics(client).value("outbox_publish_failures_total") ?? 0
             let bytes = try await onOwnThread { try received() }
             try await Task.sleep(for: .seconds(4))
@@ -145,7 +145,7 @@ import TestSupport
         let control = try RabbitMQControl.shared()
         try await WritePath.run(amqp: amqp, topology: topology) { client, path in
             #expect(try await WritePath.put(client, body: WritePath.body()).status == .ok)
-            try await expectEventually { try Self.unsent(path) == 0 }
+            try await expectEventually(within: .seconds(30)) { try Self.unsent(path) == 0 }
             let before = try await onOwnThread { try control.connections(mentioning: name) }
             #expect(before.count == 1)
             // Idle for several heartbeats: unserviced, the broker would close the connection after two.
@@ -154,7 +154,7 @@ import TestSupport
             #expect(after == before)
             #expect(try await Self.metrics(client).value("amqp_reconnects_total", #"session="outbox-relay""#) == 0)
             #expect(try await WritePath.put(client, body: WritePath.body()).status == .ok)
-            try await expectEventually { try Self.unsent(path) == 0 }
+            try await expectEventually(within: .seconds(30)) { try Self.unsent(path) == 0 }
             #expect(try AMQPConnection(settings: amqp).messageCount(queue: topology.queue) == 2)
         }
     }
@@ -169,7 +169,7 @@ import TestSupport
         let topology = Self.topology()
         try await WritePath.run(amqp: amqp, topology: topology) { client, path in
             #expect(try await WritePath.put(client, body: WritePath.body()).status == .ok)
-            try await expectEventually { try Self.unsent(path) == 0 }
+            try await expectEventually(within: .seconds(30)) { try Self.unsent(path) == 0 }
             proxy.pause()
             for _ in 0..<5 { #expect(try await WritePath.put(client, body: WritePath.body()).status == .ok) }
             // The relay finds out from the missing heartbeats, not from a closed socket: nothing was closed.
@@ -218,7 +218,7 @@ import TestSupport
         try await withThrowingTaskGroup { tasks in
             tasks.addTask { try await group.run() }
             _ = try Self.storeOrders(3, in: database, outbox: true)
-            try await expectEventually { try Self.count("outbox", in: database) == 0 }
+            try await expectEventually(within: .seconds(30)) { try Self.count("outbox", in: database) == 0 }
             // The broker hears nothing more: the next publish waits for confirms (10 s), then the close handshake.
             proxy.pause()
             _ = try Self.storeOrders(3, in: database, outbox: true)
@@ -246,7 +246,7 @@ import TestSupport
         try await withThrowingTaskGroup { tasks in
             tasks.addTask { try await group.run() }
             _ = try Self.storeOrders(1, in: database, outbox: true)
-            try await expectEventually { try Self.count("outbox", in: database) == 0 }
+            try await expectEventually(within: .seconds(30)) { try Self.count("outbox", in: database) == 0 }
             // The last orders the writer committed before shutdown, their signal missed.
             _ = try Self.storeOrders(5, in: database, outbox: true, notify: false)
             try await Task.sleep(for: .milliseconds(300))

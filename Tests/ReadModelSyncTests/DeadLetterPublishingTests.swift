@@ -16,24 +16,24 @@ import TestSupport
         let control = try RabbitMQControl.shared()
         try await setup.withReadModelSync { client in
             let broker = try setup.broker()
-            try await expectEventually { try await ProjectionTests.ready(client).status == .ok }
+            try await expectEventually(within: .seconds(30)) { try await ProjectionTests.ready(client).status == .ok }
             // Without its queue the fanout dead-letter exchange routes nowhere: dead letters come back.
             try broker.deleteQueue(setup.topology.deadLetterQueue)
             try setup.publish("poison", on: broker)
-            try await expectEventually {
+            try await expectEventually(within: .seconds(30)) {
                 try await ProjectionTests.metrics(client).value("dead_letter_publish_failures_total") ?? 0 >= 1
             }
             // Good events after it: their acks must not cover the poison message.
             for _ in 0..<5 { try setup.publish(try ProjectionTests.storeOrder(in: setup.write), on: broker) }
-            try await expectEventually { try setup.readCount() == 5 }
-            try await expectEventually {
+            try await expectEventually(within: .seconds(30)) { try setup.readCount() == 5 }
+            try await expectEventually(within: .seconds(30)) {
                 try await onOwnThread { try control.messages(in: setup.topology.queue)?.unacked } == 1
             }
             #expect(try await ProjectionTests.ready(client).body.contains("1 poison messages waiting"))
 
             try broker.declare(setup.topology)
-            try await expectEventually { try setup.deadLetterCount() >= 1 }
-            try await expectEventually {
+            try await expectEventually(within: .seconds(30)) { try setup.deadLetterCount() >= 1 }
+            try await expectEventually(within: .seconds(30)) {
                 try await onOwnThread { try control.messages(in: setup.topology.queue).map { $0.ready + $0.unacked } } == 0
             }
         }
@@ -43,8 +43,10 @@ import TestSupport
     }
 
     @Test func aBrokerAlarmHoldsThePoisonMessageButNotTheGoodOnes() async throws {
-        let server = try await onOwnThread { try PrivateServer.start(.rabbitmq) }
-        defer { server.stop() }
+        try await withPrivateServer(.rabbitmq) { server in try await Self.alarm(on: server) }
+    }
+
+    static func alarm(on server: PrivateServer) async throws {
         let control = RabbitMQControl(server)
         var configured = try ProjectionTests.Setup.make()
         configured.amqp.endpoint = AMQPEndpoint(host: "127.0.0.1", port: server.port)

@@ -41,7 +41,7 @@ import TestSupport
         #expect(try ReadModelAdmin(write: write.connect(), read: read.connect()).verify() == nil)
         #expect(try sync.verify() == .exited(0))
         let check = try AMQPConnection(settings: AMQPSettings(endpoint: AMQPEndpoint(url: virtualHost.url)))
-        try await expectEventually { try check.messageCount(queue: AMQPTopology().queue) == 0 }
+        try await expectEventually(within: .seconds(30)) { try check.messageCount(queue: AMQPTopology().queue) == 0 }
         #expect(try check.messageCount(queue: AMQPTopology().deadLetterQueue) == 0)
         check.close()
 
@@ -82,8 +82,8 @@ import TestSupport
         // The next start sweeps them back from the dead-letter queue: not one is lost, and it says so.
         let process = try sync.start()
         try await expectEventually(within: .seconds(60)) { try Self.count(in: read) == 50 }
-        try await expectEventually { try broker.messageCount(queue: topology.deadLetterQueue) == 0 }
-        try await expectEventually { try await sync.metrics().value("events_recovered_total") == 50 }
+        try await expectEventually(within: .seconds(30)) { try broker.messageCount(queue: topology.deadLetterQueue) == 0 }
+        try await expectEventually(within: .seconds(30)) { try await sync.metrics().value("events_recovered_total") == 50 }
         let recovered = sync.logLines(containing: "dead-lettered events recovered")
         #expect(recovered.count >= 1)
         #expect(recovered.first?.contains("delivery_limit") == true)

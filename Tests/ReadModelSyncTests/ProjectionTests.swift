@@ -114,8 +114,8 @@ import TestSupport
         try setup.publish(first, on: broker)
         try setup.publish(second, on: broker)
         try await setup.withReadModelSync { client in
-            try await expectEventually { try setup.readCount() == 2 }
-            try await expectEventually { try await client.execute(uri: "/ready", method: .get).status == .ok }
+            try await expectEventually(within: .seconds(30)) { try setup.readCount() == 2 }
+            try await expectEventually(within: .seconds(30)) { try await client.execute(uri: "/ready", method: .get).status == .ok }
         }
         #expect(try setup.admin().verify() == nil)
     }
@@ -131,7 +131,7 @@ import TestSupport
         try setup.publish(poison, on: broker)
         try setup.publish(good, on: broker)
         try await setup.withReadModelSync { _ in
-            try await expectEventually { try setup.readCount() == 1 }
+            try await expectEventually(within: .seconds(30)) { try setup.readCount() == 1 }
         }
         let dead = try #require(try broker.get(queue: setup.topology.deadLetterQueue))
         #expect(String(decoding: dead.body, as: UTF8.self) == poison)
@@ -146,7 +146,7 @@ import TestSupport
         let pattern = field == "amount" ? #""currency_amount":"100.00""# : #""currency":"USD""#
         try setup.publish(event.replacingOccurrences(of: pattern, with: replacement), on: broker)
         try await setup.withReadModelSync { _ in
-            try await expectEventually {
+            try await expectEventually(within: .seconds(30)) {
                 (try? setup.broker().messageCount(queue: setup.topology.deadLetterQueue)) == 1
             }
         }
@@ -160,17 +160,17 @@ import TestSupport
         try Self.refuseWrites(setup.read, sqlState: sqlState)
         for _ in 0..<20 { try setup.publish(try Self.storeOrder(in: setup.write), on: broker) }
         try await setup.withReadModelSync { client in
-            try await expectEventually {
+            try await expectEventually(within: .seconds(30)) {
                 let (status, body) = try await Self.ready(client)
                 return status == .serviceUnavailable && body.contains("holding 20 events") && body.contains("SQLSTATE \(sqlState)")
             }
             // Held for several retries: nothing is dead-lettered, nothing spends the delivery limit.
-            try await expectEventually { try await Self.metrics(client).value("projection_holds_total") ?? 0 >= 5 }
+            try await expectEventually(within: .seconds(30)) { try await Self.metrics(client).value("projection_holds_total") ?? 0 >= 5 }
             #expect(try setup.deadLetterCount() == 0)
             #expect(try setup.readCount() == 0)
             try Self.acceptWrites(setup.read)
-            try await expectEventually { try setup.readCount() == 20 }
-            try await expectEventually { try await Self.ready(client).status == .ok }
+            try await expectEventually(within: .seconds(30)) { try setup.readCount() == 20 }
+            try await expectEventually(within: .seconds(30)) { try await Self.ready(client).status == .ok }
             let metrics = try await Self.metrics(client)
             #expect(metrics.value("events_dead_lettered_total") == 0)
             #expect(metrics.value("events_applied_total") == 20)
@@ -188,7 +188,7 @@ import TestSupport
             try setup.publish(try Self.storeOrder(in: setup.write, amount: amount), on: broker)
         }
         try await setup.withReadModelSync { client in
-            try await expectEventually { try setup.readCount() == 3 && (try setup.deadLetterCount()) == 1 }
+            try await expectEventually(within: .seconds(30)) { try setup.readCount() == 3 && (try setup.deadLetterCount()) == 1 }
             #expect(try await Self.metrics(client).value("events_dead_lettered_total") == 1)
         }
         let dead = try #require(try broker.get(queue: setup.topology.deadLetterQueue))
@@ -209,7 +209,7 @@ import TestSupport
             try setup.publish(try Self.storeOrder(in: setup.write, amount: amount), on: broker)
         }
         try await setup.withReadModelSync { _ in
-            try await expectEventually { try setup.readCount() == 3 && (try setup.deadLetterCount()) == 1 }
+            try await expectEventually(within: .seconds(30)) { try setup.readCount() == 3 && (try setup.deadLetterCount()) == 1 }
         }
         let dead = try #require(try broker.get(queue: setup.topology.deadLetterQueue))
         #expect(dead.headers[AMQPMessage.deathReasonHeader].map { "\($0)".contains("failed alone") } == true)
@@ -230,8 +230,8 @@ import TestSupport
                 exchange: setup.topology.deadLetterExchange, routingKey: setup.topology.routingKey, body: Array("not json".utf8),
                 messageID: "poison-1", headers: [AMQPMessage.deathReasonHeader: "not JSON"]))
         try await setup.withReadModelSync(sweepingEvery: .milliseconds(500)) { client in
-            try await expectEventually { try setup.readCount() == 3 }
-            try await expectEventually {
+            try await expectEventually(within: .seconds(30)) { try setup.readCount() == 3 }
+            try await expectEventually(within: .seconds(30)) {
                 let (status, body) = try await Self.ready(client)
                 return status == .ok && body.contains(#""name":"dead_letters","status":"degraded""#) && body.contains("1 messages parked")
             }
@@ -253,7 +253,7 @@ import TestSupport
         let setup = configured
         let control = try RabbitMQControl.shared()
         try await setup.withReadModelSync { client in
-            try await expectEventually { try await Self.ready(client).status == .ok }
+            try await expectEventually(within: .seconds(30)) { try await Self.ready(client).status == .ok }
             let before = try await onOwnThread { try control.connections(mentioning: name).sorted() }
             #expect(before.count == 2)
             // Idle for several heartbeats: the consumer waits on its connection, the dead-letter one is serviced.
@@ -261,7 +261,7 @@ import TestSupport
             #expect(try await onOwnThread { try control.connections(mentioning: name).sorted() } == before)
             let broker = try setup.broker()
             try setup.publish(try Self.storeOrder(in: setup.write), on: broker)
-            try await expectEventually { try setup.readCount() == 1 }
+            try await expectEventually(within: .seconds(30)) { try setup.readCount() == 1 }
             let metrics = try await Self.metrics(client)
             #expect(metrics.value("amqp_reconnects_total", #"session="projection""#) == 0)
             #expect(metrics.value("amqp_reconnects_total", #"session="dead-letters""#) == 0)

@@ -15,21 +15,32 @@ import TestSupport
 
     @Test(arguments: Outage.allCases)
     func sigtermDuringABrokerOutageExitsCleanlyAndPromptly(outage: Outage) async throws {
-        let broker = try await onOwnThread { try PrivateServer.start(.rabbitmq) }
-        defer { broker.stop() }
-        let proxy = try TCPProxy(targetPort: broker.port)
+        // Stopping a broker needs one of the test's own; a silent network only a virtual host of the shared one.
+        switch outage {
+        case .brokerStopped: try await withPrivateServer(.rabbitmq) { try await Self.sigterm(during: outage, broker: $0) }
+        case .networkSilent: try await Self.sigterm(during: outage, broker: nil)
+        }
+    }
+
+    static func sigterm(during outage: Outage, broker: PrivateServer?) async throws {
+        let virtualHost = outage == .networkSilent ? try await onOwnThread { try TestVirtualHost.create() } : nil
+        let proxy = try TCPProxy(targetPort: try AMQPEndpoint(url: TestServers.amqpURL()).port)
         defer { proxy.stop() }
+        var url = try #require(URL(string: "amqp://guest:guest@127.0.0.1:\(broker?.port ?? 0)/%2f"))
+        if let virtualHost {
+            var components = try #require(URLComponents(url: virtualHost.url, resolvingAgainstBaseURL: false))
+            components.port = proxy.port
+            url = try #require(components.url)
+        }
         let write = try TestDatabase.create(.writeModel)
         let read = try TestDatabase.create(.readModel)
-        let port = outage == .networkSilent ? proxy.port : broker.port
-        var sync = ReadModelSyncProcess(
-            write: write, read: read, amqpURL: try #require(URL(string: "amqp://guest:guest@127.0.0.1:\(port)/%2f")))
+        var sync = ReadModelSyncProcess(write: write, read: read, amqpURL: url)
         sync.logLevel = "info"
         let process = try sync.start()
         try #require(await eventually(within: .seconds(60)) { try await sync.get("/ready")?.status == 200 })
 
         switch outage {
-        case .brokerStopped: try await onOwnThread { try broker.pause() }
+        case .brokerStopped: try await onOwnThread { try broker?.pause() }
         case .networkSilent: proxy.pause()
         }
         // Into the outage: reconnecting with backoff, or waiting on a connection that hears nothing.
@@ -42,5 +53,6 @@ import TestSupport
         #expect(termination == .exited(0), "\(outage): \(termination.map(\.description) ?? "still running") after \(took)")
         #expect(!sync.logLines(containing: #""stopped""#).isEmpty)
         sync.removeLog()
+        if let virtualHost { try await onOwnThread { virtualHost.delete() } }
     }
 }
