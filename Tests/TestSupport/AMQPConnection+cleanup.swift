@@ -1,6 +1,5 @@
 import CRabbitMQ
-
-@testable import Core
+import Core
 
 extension AMQPConnection {
     /// Deletes a test's queue (what production never does).

@@ -11,15 +11,16 @@ import Synchronization
 /// owner replaces it with a new connection. Given a `StopFlag`, a blocking call still running
 /// `stopGrace` after the flag is set (connecting, an RPC, a confirm wait) fails at once.
 public final class AMQPConnection {
-    /// The one channel every method uses.
-    static let channel: amqp_channel_t = 1
+    /// The one channel every method uses. (`package`, like the state and the checks below, for the
+    /// test helpers in Tests/TestSupport.)
+    package static let channel: amqp_channel_t = 1
     private static let nextID = Atomic<UInt64>(1)
     /// How long blocking calls may still run once stopping began, so work in flight can finish.
     public static let stopGrace = Duration.seconds(1)
     /// The bound of the close handshake: a broker that does not answer it in time is left anyway.
     static let closeTimeout = Duration.milliseconds(500)
 
-    let state: amqp_connection_state_t
+    package let state: amqp_connection_state_t
     private let interrupter: AMQPSocketInterrupter
     private let stop: StopFlag?
     private let stopHandler: Int?
@@ -148,7 +149,7 @@ public final class AMQPConnection {
 
     // MARK: - Failures
 
-    func ensureOpen() throws {
+    package func ensureOpen() throws {
         if let failure { throw failure }
         if isClosed { throw AMQPError(.connectionClosed, message: "the connection was closed") }
     }
@@ -167,7 +168,7 @@ public final class AMQPConnection {
     }
 
     /// Checks the last synchronous method's reply (for the calls that return a pointer).
-    func checkLastReply(_ context: @autoclosure () -> String) throws {
+    package func checkLastReply(_ context: @autoclosure () -> String) throws {
         try check(amqp_get_rpc_reply(state), context())
     }
 
