@@ -1,5 +1,7 @@
 import Core
 import Foundation
+import Logging
+import Metrics
 import Prometheus
 import TestSupport
 import Testing
@@ -82,6 +84,31 @@ import Testing
         let (notYet, none, waited) = try await waiting
         #expect(notYet && none)
         #expect(waited < .seconds(10))
+    }
+
+    @Test func manyFailedAttemptsLogOneLineAndTheRecoveryAnother() async throws {
+        let logs = CapturedLogs()
+        let proxy = try TCPProxy(targetPort: try AMQPEndpoint(url: TestServers.amqpURL()).port)
+        defer { proxy.stop() }
+        var settings = try AMQPTest.settings()
+        settings.endpoint.port = proxy.port
+        settings.connectTimeout = .milliseconds(200)
+        proxy.pause()
+        let (attempts, connected) = try await onOwnThread { [settings] in
+            let session = AMQPSession(
+                name: "test", settings: settings, topology: nil,
+                backoff: Backoff(initial: .milliseconds(20), maximum: .milliseconds(50)), stop: StopFlag(),
+                logger: logs.logger, metrics: NOOPMetricsHandler.instance)
+            defer { session.close() }
+            _ = session.connection(within: .seconds(2))
+            let attempts = logs.messages(at: .debug).count + logs.messages(at: .warning).count
+            proxy.resume()
+            return (attempts, session.connection(within: .seconds(10)) != nil)
+        }
+        #expect(attempts >= 5)
+        #expect(connected)
+        #expect(logs.messages(at: .warning) == ["amqp unavailable, retrying with backoff"])
+        #expect(logs.messages(at: .info) == ["amqp connected"])
     }
 
     @Test func aSessionFailsOverToTheNextEndpoint() throws {
