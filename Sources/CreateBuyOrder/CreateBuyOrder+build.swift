@@ -69,8 +69,10 @@ func buildCreateBuyOrder(settings: CreateBuyOrderSettings, logger: Logger, metri
     BuyOrderRoutes(quotes: quotes, writer: writer).add(to: router)
     var services: [any Service] = [writeDatabase, http, quotes, writer]
     if let amqp = settings.amqp {
-        let connector = AMQPConnector(settings: amqp, topology: settings.topology, logger: logger)
-        services.append(OutboxRelay(databaseURL: settings.writeDatabase.url, connector: connector, logger: logger))
+        services.append(
+            OutboxRelay(
+                databaseURL: settings.writeDatabase.url, amqp: amqp, topology: settings.topology, logger: logger,
+                metrics: PrometheusMetricsFactory(registry: metrics)))
     }
     return Application(
         router: router,

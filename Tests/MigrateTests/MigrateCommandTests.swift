@@ -31,17 +31,17 @@ import TestSupport
 
         let (applyStatus, applied) = try migrate(["apply"], write: write, read: read)
         #expect(applyStatus == 0, "\(applied)")
-        #expect(applied.contains("write_model: applied 6 migration(s)"))
+        #expect(applied.contains("write_model: applied 7 migration(s)"))
         #expect(applied.contains("read_model: applied 1 migration(s)"))
 
         let (_, status) = try migrate(["status"], write: write, read: read)
         let lines = status.split(separator: "\n")
-        #expect(lines.count == 7)
+        #expect(lines.count == 8)
         #expect(lines.allSatisfy { $0.contains("applied") })
 
         let (rollbackStatus, rolledBack) = try migrate(["rollback", "--count", "2", "--database", "write"], write: write, read: read)
         #expect(rollbackStatus == 0)
-        #expect(rolledBack.contains("rolled back 2 migration(s): 0006_outbox_order_reference, 0005_outbox"))
+        #expect(rolledBack.contains("rolled back 2 migration(s): 0007_outbox_parked, 0006_outbox_order_reference"))
     }
 
     @Test func failsWithOneClearLineForABadURL() throws {
