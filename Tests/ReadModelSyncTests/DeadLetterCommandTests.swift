@@ -40,7 +40,8 @@ import TestSupport
             try #require(await eventually { delivery = try self.connection.get(queue: topology.queue); return delivery != nil })
             switch parking {
             case .byTheConsumer(let reason):
-                try connection.deadLetter(delivery!, exchange: topology.deadLetterExchange, reason: reason)
+                try connection.publish(AMQPMessage.deadLetter(delivery!, exchange: topology.deadLetterExchange, reason: reason))
+                try connection.ack(delivery!.tag)
             case .byTheBroker:
                 try connection.reject(delivery!.tag, requeue: false)
             }

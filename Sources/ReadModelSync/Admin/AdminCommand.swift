@@ -40,10 +40,10 @@ enum AdminCommand {
     }
 
     /// The dead-letter queue of the broker AMQP_URL names, over a connection that is closed afterwards.
-    static func withDeadLetters<T>(_ environment: EnvironmentReader, _ body: (DeadLetterQueue) throws -> T) throws -> T {
+    static func withDeadLetters<T>(_ environment: EnvironmentReader, _ body: (DeadLetterAdmin) throws -> T) throws -> T {
         let connection = try AMQPConnection(
             settings: AMQPSettings.from(environment, connectionName: "read-model-sync dead-letters"))
         defer { connection.close() }
-        return try body(DeadLetterQueue(connection: connection, topology: AMQPTopology()))
+        return try body(DeadLetterAdmin(connection: connection, topology: AMQPTopology()))
     }
 }

@@ -55,37 +55,18 @@ final class DeadLetterQueue {
     /// One sweep; nil when the broker is not reachable now.
     func sweep(applying applier: EventApplier) throws -> Sweep? {
         guard let connection = session.connection(within: .zero) else { return nil }
-        let waiting = try connection.messageCount(queue: topology.deadLetterQueue)
-        var settlement = AMQPDeliverySettlement()
-        var deliveries: [AMQPDelivery] = []
-        while deliveries.count < min(waiting, sweepLimit), let delivery = try connection.get(queue: topology.deadLetterQueue) {
-            settlement.received(delivery.tag.value)
-            deliveries.append(delivery)
+        return try AMQPHeldMessages.take(from: topology.deadLetterQueue, on: connection, limit: sweepLimit) { held in
+            let letters = held.deliveries.compactMap { delivery in
+                (try? BuyOrderCreatedEvent(json: Data(delivery.body))).map { (delivery, $0.order) }
+            }
+            let report = applier.apply(letters.map(\.1))
+            let applied = report.applied.map { letters[$0].0 }
+            try held.ack(applied)
+            var sweep = Sweep(parked: held.deliveries.count - applied.count)
+            sweep.recovered = applied.map { ($0.messageID ?? "-", DeadLetter($0).reason) }
+            sweep.inserted = report.inserted
+            sweep.held = report.holdReason?.detail
+            return sweep
         }
-        var valid: [(delivery: AMQPDelivery, order: StoredBuyOrder)] = []
-        for delivery in deliveries {
-            if let event = try? BuyOrderCreatedEvent(json: Data(delivery.body)) { valid.append((delivery, event.order)) }
-        }
-        let report = applier.apply(valid.map(\.order))
-        let applied = report.applied.map { valid[$0].delivery }
-        try connection.send(settlement.settle(applied.map(\.tag.value), with: .ack))
-        try connection.send(settlement.settleAll(with: .nack(requeue: true)))
-        // Counted rather than asked for again: the broker may not have taken the requeued ones back yet.
-        var sweep = Sweep(parked: max(0, waiting - applied.count))
-        sweep.recovered = applied.map { ($0.messageID ?? "-", Self.reason($0)) }
-        sweep.inserted = report.inserted
-        sweep.held = report.holdReason?.detail
-        return sweep
-    }
-
-    /// Why the message was dead-lettered: read-model-sync's own reason, else the broker's (`x-death`).
-    static func reason(_ delivery: AMQPDelivery) -> String {
-        if case .string(let reason)? = delivery.headers[AMQPMessage.deathReasonHeader] { return reason }
-        if case .array(let deaths)? = delivery.headers["x-death"], case .table(let last)? = deaths.first,
-            case .string(let reason)? = last["reason"]
-        {
-            return "dead-lettered by the broker: \(reason)"
-        }
-        return "unknown"
     }
 }
