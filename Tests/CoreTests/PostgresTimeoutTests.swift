@@ -32,6 +32,8 @@ import TestSupport
         let holder = try database.connect()
         try holder.query("CREATE TABLE total (n INT)")
         try holder.query("INSERT INTO total VALUES (1)")
+        // Held at most 15 s, so that the test ends even when no lock timeout cuts the wait.
+        try holder.query("SET idle_in_transaction_session_timeout = 15000")
         try holder.query("BEGIN")
         try holder.query("SELECT n FROM total FOR UPDATE")
 

@@ -64,6 +64,8 @@ import TestSupport
                 $0.writeDatabase.url = URL(string: "postgresql://postgres@127.0.0.1:\(silent.port)/write_model")!
                 $0.writeDatabase.options.connectTimeout = .seconds(2)
                 $0.writer.maxBatchSize = 16
+                // Long enough that only the circuit, not the queue's deadline, can fail the queue early.
+                $0.writer.queueTimeout = .seconds(60)
             }
         ) { client, path in
             try await expectEventually(within: .seconds(15)) {
