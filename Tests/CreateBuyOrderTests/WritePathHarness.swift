@@ -117,11 +117,11 @@ extension TestResponse {
 // MARK: - Faults
 
 extension WritePath {
-    /// Another session that holds the BTC total's row lock until `ROLLBACK` (and at most 20 s, so that a
+    /// Another session that holds the BTC total's row lock until `ROLLBACK` (and at most 60 s, so that a
     /// test that fails does not hang).
     func holdTotal() throws -> PostgresConnection {
         let holder = try database.connect()
-        try holder.query("SET idle_in_transaction_session_timeout = 20000")
+        try holder.query("SET idle_in_transaction_session_timeout = 60000")
         try holder.query("BEGIN")
         try holder.query("SELECT total FROM btc_total FOR UPDATE")
         return holder

@@ -13,7 +13,8 @@ import TestSupport
     @Test func refusesOrdersBeyondTheQueueBoundAtOnceAndWritesTheOthers() async throws {
         try await WritePath.run(configure: {
             $0.writer.maxQueued = 5
-            $0.writeDatabase.options.lockTimeout = .seconds(15)
+            $0.writer.queueTimeout = .seconds(30)
+            $0.writeDatabase.options.lockTimeout = .seconds(30)
         }) { client, path in
             let holder = try path.holdTotal()
             // The first order's batch waits for the lock; what comes next queues behind it.
@@ -41,7 +42,7 @@ import TestSupport
     @Test func refusesAnOrderThatWaitedPastTheQueueTimeout() async throws {
         try await WritePath.run(configure: {
             $0.writer.queueTimeout = .milliseconds(500)
-            $0.writeDatabase.options.lockTimeout = .seconds(15)
+            $0.writeDatabase.options.lockTimeout = .seconds(30)
         }) { client, path in
             let holder = try path.holdTotal()
             async let first = WritePath.put(client, body: WritePath.body())
@@ -62,7 +63,7 @@ import TestSupport
             waitForReady: false,
             configure: {
                 $0.writeDatabase.url = URL(string: "postgresql://postgres@127.0.0.1:\(silent.port)/write_model")!
-                $0.writeDatabase.options.connectTimeout = .seconds(2)
+                $0.writeDatabase.options.connectTimeout = .seconds(4)
                 $0.writer.maxBatchSize = 16
                 // Long enough that only the circuit, not the queue's deadline, can fail the queue early.
                 $0.writer.queueTimeout = .seconds(60)
@@ -71,7 +72,7 @@ import TestSupport
             try await expectEventually(within: .seconds(15)) {
                 try await WritePath.ready(client).body.contains(#"{"name":"btc_price","status":"up"}"#)
             }
-            // 160 orders are 10 batches of 16: without the circuit each batch waits 2 s for its connect.
+            // 160 orders are 10 batches of 16: without the circuit each batch waits 4 s for its connect.
             let clock = AnswerClock()
             let started = ContinuousClock.now
             let answers = try await WritePath.putAll(client, (0..<160).map { _ in WritePath.body() }, clock: clock)
@@ -80,13 +81,13 @@ import TestSupport
             #expect(answers.allSatisfy { $0.text.contains("the database is not reachable; nothing was stored") })
             // The first batch waits for its connect timeout; every other fails within moments of it.
             let (first, last) = clock.range
-            #expect(last - first < .seconds(2), "answers spread over \(last - first)")
-            #expect(last - started < .seconds(8))
+            #expect(last - first < .seconds(4), "answers spread over \(last - first)")
+            #expect(last - started < .seconds(15))
 
             // A new order fails fast too, instead of waiting for a connect.
             let before = ContinuousClock.now
             #expect(try await WritePath.put(client, body: WritePath.body()).status == .serviceUnavailable)
-            #expect(ContinuousClock.now - before < .milliseconds(1500))
+            #expect(ContinuousClock.now - before < .seconds(3))
             let ready = try await WritePath.ready(client)
             #expect(ready.status == .serviceUnavailable && ready.body.contains("not connecting"), "\(ready.body)")
         }
