@@ -12,13 +12,12 @@ final class PostgresConnector: Sendable {
     private let circuit: Mutex<ConnectCircuit>
     /// How long the caller that starts a probe waits for it: long enough for a database that is back to
     /// answer, short enough that a silent one costs nobody a connect timeout.
-    private let probeWait: Duration
+    private let probeWait = Duration.milliseconds(200)
 
-    init(settings: DatabaseSettings, logger: Logger, probeInterval: Duration = .seconds(1), probeWait: Duration = .milliseconds(200)) {
+    init(settings: DatabaseSettings, logger: Logger) {
         self.settings = settings
         self.logger = logger
-        self.circuit = Mutex(ConnectCircuit(probeInterval: probeInterval))
-        self.probeWait = probeWait
+        self.circuit = Mutex(ConnectCircuit(probeInterval: .seconds(1)))
     }
 
     /// Whether the last connect failed and no connect has succeeded since.
@@ -63,7 +62,7 @@ final class PostgresConnector: Sendable {
         let seconds = Double((ContinuousClock.now - since).wholeMilliseconds) / 1000
         return PostgresError(
             code: .connectionFailed,
-            message: "not connecting: unreachable for \(seconds) s (\(reason)); a probe retries every second")
+            message: "not connecting: unreachable for \(seconds) s (\(reason)); a probe retries every second in the background")
     }
 
     private func log(_ change: ConnectCircuit.Change?) {
