@@ -83,7 +83,7 @@ func buildCreateBuyOrder(settings: CreateBuyOrderSettings, logger: Logger, metri
     if let amqp = settings.amqp {
         services.append(
             OutboxRelay(
-                databaseURL: settings.writeDatabase.url, amqp: amqp, topology: settings.topology, logger: logger,
+                database: settings.writeDatabase, amqp: amqp, topology: settings.topology, logger: logger,
                 metrics: PrometheusMetricsFactory(registry: metrics)))
     }
     services.append(writer)

@@ -35,7 +35,7 @@ func buildReadModelSync(settings: ReadModelSyncSettings, logger: Logger, metrics
     var services: [any Service] = [readDatabase]
     if let amqp = settings.amqp {
         let consumer = ProjectionConsumer(
-            databaseURL: settings.readDatabase.url, amqp: amqp, topology: settings.topology, options: settings.projection,
+            database: settings.readDatabase, amqp: amqp, topology: settings.topology, options: settings.projection,
             logger: logger, metrics: PrometheusMetricsFactory(registry: metrics))
         services.append(consumer)
         checks += consumer.status.checks

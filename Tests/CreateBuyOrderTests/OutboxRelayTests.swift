@@ -212,7 +212,7 @@ import TestSupport
         let database = try TestDatabase.create(.writeModel)
         let registry = PrometheusCollectorRegistry()
         let relay = OutboxRelay(
-            databaseURL: database.url, amqp: AMQPSettings(endpoint: endpoint), topology: Self.topology(),
+            database: database.settings(), amqp: AMQPSettings(endpoint: endpoint), topology: Self.topology(),
             logger: TestServers.logger, metrics: PrometheusMetricsFactory(registry: registry))
         let group = ServiceGroup(configuration: .init(services: [relay], logger: TestServers.logger))
         try await withThrowingTaskGroup { tasks in
@@ -240,7 +240,7 @@ import TestSupport
         let database = try TestDatabase.create(.writeModel)
         // Polled only every minute, so only the signal or the stop makes it look at the outbox.
         let relay = OutboxRelay(
-            databaseURL: database.url, amqp: amqp, topology: topology, pollInterval: .seconds(60),
+            database: database.settings(), amqp: amqp, topology: topology, pollInterval: .seconds(60),
             logger: TestServers.logger, metrics: PrometheusMetricsFactory(registry: PrometheusCollectorRegistry()))
         let group = ServiceGroup(configuration: .init(services: [relay], logger: TestServers.logger))
         try await withThrowingTaskGroup { tasks in

@@ -16,7 +16,7 @@ import ServiceLifecycle
 /// serviced so that it stays open and a dead one is replaced before the next order needs it.
 /// When stopping, it publishes what is left for up to `AMQPConnection.stopGrace`.
 final class OutboxRelay: Service, Sendable {
-    let databaseURL: URL
+    let database: DatabaseSettings
     let amqp: AMQPSettings
     let topology: AMQPTopology
     let batchSize: Int
@@ -26,10 +26,10 @@ final class OutboxRelay: Service, Sendable {
     let metrics: any MetricsFactory
 
     init(
-        databaseURL: URL, amqp: AMQPSettings, topology: AMQPTopology, batchSize: Int = 500,
+        database: DatabaseSettings, amqp: AMQPSettings, topology: AMQPTopology, batchSize: Int = 500,
         pollInterval: Duration = .seconds(1), backoff: Backoff = Backoff(), logger: Logger, metrics: any MetricsFactory
     ) {
-        self.databaseURL = databaseURL
+        self.database = database
         self.amqp = amqp
         self.topology = topology
         self.batchSize = batchSize

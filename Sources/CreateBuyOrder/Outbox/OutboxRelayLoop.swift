@@ -57,7 +57,7 @@ final class OutboxRelayLoop {
 
     private func openDatabase() throws -> PostgresConnection {
         if let database { return database }
-        let connection = try PostgresConnection(url: relay.databaseURL)
+        let connection = try PostgresConnection(settings: relay.database)
         try connection.query(PostgresQuery(unsafeSQL: "LISTEN \(OrderStore.outboxChannel)"))
         database = connection
         return connection

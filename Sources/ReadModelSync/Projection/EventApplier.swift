@@ -20,11 +20,11 @@ final class EventApplier {
         var holdReason: (key: String, detail: String)?
     }
 
-    private let databaseURL: URL
+    private let database: DatabaseSettings
     private var connection: PostgresConnection?
 
-    init(databaseURL: URL) {
-        self.databaseURL = databaseURL
+    init(database: DatabaseSettings) {
+        self.database = database
     }
 
     func apply(_ orders: [StoredBuyOrder]) -> Report {
@@ -77,7 +77,7 @@ final class EventApplier {
 
     private func upsert(_ orders: [StoredBuyOrder]) -> Result<Int, any Error> {
         do {
-            if connection == nil { connection = try PostgresConnection(url: databaseURL) }
+            if connection == nil { connection = try PostgresConnection(settings: database) }
             return .success(try connection!.transaction { try ReadModelStore.upsert(orders, on: $0) })
         } catch {
             if connection?.isIdle != true { connection = nil }

@@ -27,7 +27,7 @@ final class ProjectionConsumer: Service, Sendable {
         var deadLetterSweepInterval = Duration.seconds(30)
     }
 
-    let databaseURL: URL
+    let database: DatabaseSettings
     let amqp: AMQPSettings
     let topology: AMQPTopology
     let options: Options
@@ -36,10 +36,10 @@ final class ProjectionConsumer: Service, Sendable {
     let status: ProjectionStatus
 
     init(
-        databaseURL: URL, amqp: AMQPSettings, topology: AMQPTopology, options: Options = Options(), logger: Logger,
+        database: DatabaseSettings, amqp: AMQPSettings, topology: AMQPTopology, options: Options = Options(), logger: Logger,
         metrics: any MetricsFactory
     ) {
-        self.databaseURL = databaseURL
+        self.database = database
         self.amqp = amqp
         self.topology = topology
         self.options = options

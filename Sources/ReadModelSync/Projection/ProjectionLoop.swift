@@ -38,7 +38,7 @@ final class ProjectionLoop {
         deadLetters = DeadLetterQueue(
             settings: consumer.amqp, topology: consumer.topology, backoff: options.backoff, stop: stop,
             logger: consumer.logger, metrics: consumer.metrics)
-        applier = EventApplier(databaseURL: consumer.databaseURL)
+        applier = EventApplier(database: consumer.database)
         counters = ProjectionMetrics(consumer.metrics)
         holding = FailureStreak(backoff: options.backoff)
         deadLetterFailures = FailureStreak(backoff: options.backoff)
