@@ -15,8 +15,12 @@ import TestSupport
     @Test func answersEveryRequestThatArrivesWhileDrainingAndClosesAfterIt() async throws {
         let database = try TestDatabase.create(.readModel)
         try OrderFixtures(database: database).insert(count: 3)
+        // No lock or statement timeout: the request must wait on the test's lock for as long as the drain takes.
+        var readDatabase = database.settings()
+        readDatabase.options.lockTimeout = nil
+        readDatabase.options.statementTimeout = nil
         let settings = FetchBuyOrdersSettings(
-            server: HTTPServerSettings(port: 0, drainGrace: .seconds(3)), readDatabase: database.settings())
+            server: HTTPServerSettings(port: 0, drainGrace: .seconds(3)), readDatabase: readDatabase)
         let app = try await buildFetchBuyOrders(settings: settings, logger: TestServers.logger, metrics: PrometheusCollectorRegistry())
         try await withLiveApplication(app) { live in
             let idle = try await RawHTTPConnection.open(port: live.port)
