@@ -24,7 +24,7 @@ declare -A DEFAULT_PORT=(
 PORT_VARS=(POSTGRES_PORT RABBITMQ_PORT CREATE_BUY_ORDER_PORT FETCH_BUY_ORDERS_PORT BTC_PRICE_PORT
   READ_MODEL_SYNC_PORT)
 READY_TIMEOUT=${READY_TIMEOUT:-60}
-STOP_TIMEOUT=${STOP_TIMEOUT:-10}
+STOP_TIMEOUT=${STOP_TIMEOUT:-15}
 BUILD_CONFIGURATION=${BUILD_CONFIGURATION:-release}
 PIDS=$RUN_DIR/pids
 LOGS=$RUN_DIR/logs
@@ -94,20 +94,34 @@ check_distinct_ports() {
 
 # MARK: components
 
-# is_service PID SERVICE — true while PID is alive and runs SERVICE's binary
-# (a reused pid or a zombie does not count).
+# start_time PID — when PID started (clock ticks since boot, /proc/PID/stat field 22); false if gone.
+# The kernel reuses pids (pid_max is often 32768), so a pid alone may name another process later.
+start_time() {
+  local stat
+  local -a fields
+  stat=$(<"/proc/$1/stat") 2>/dev/null || return 1
+  stat=${stat##*) }
+  # After "pid (comm) ", the fields start at field 3: the start time is the 20th of them.
+  read -r -a fields <<<"$stat"
+  echo "${fields[19]}"
+}
+
+# is_service PID SERVICE [START] — true while PID is alive, runs SERVICE's binary and (given START)
+# is the very process started then (a reused pid or a zombie does not count).
 is_service() {
   local argv0
   argv0=$({ tr '\0' '\n' <"/proc/$1/cmdline"; } 2>/dev/null | head -n 1) || return 1
-  [[ $argv0 == */"$2" ]]
+  [[ $argv0 == */"$2" ]] || return 1
+  [[ -z ${3:-} ]] || [[ $(start_time "$1") == "$3" ]]
 }
 
-# service_pid SERVICE — the pid of the running service (false if none).
+# service_pid SERVICE — the pid of the running service (false if none). The pid file holds the pid
+# and its start time.
 service_pid() {
-  local pid
+  local pid started
   [[ -f $PIDS/$1.pid ]] || return 1
-  pid=$(<"$PIDS/$1.pid")
-  [[ $pid =~ ^[0-9]+$ ]] && is_service "$pid" "$1" || return 1
+  read -r pid started <"$PIDS/$1.pid" || true
+  [[ $pid =~ ^[0-9]+$ && $started =~ ^[0-9]+$ ]] && is_service "$pid" "$1" "$started" || return 1
   echo "$pid"
 }
 
@@ -284,7 +298,7 @@ start_service() {
   port_free_for "$svc" "$port" "$var"
   echo "http://$(url_host):$port" >"$PIDS/$svc.url"
   PORT=$port setsid "$BIN/$svc" </dev/null >>"$LOGS/$svc.log" 2>&1 &
-  echo "$!" >"$PIDS/$svc.pid"
+  echo "$! $(start_time "$!")" >"$PIDS/$svc.pid"
   log "$svc started (pid $!, port $port, log $LOGS/$svc.log)"
 }
 
@@ -348,21 +362,21 @@ start_all() {
 # stop_services — SIGTERM to all, wait STOP_TIMEOUT, then SIGKILL what is left.
 # Pid files go first, so a foreground run.sh sees a stop, not a crash.
 stop_services() {
-  local svc pid deadline=$((SECONDS + STOP_TIMEOUT))
+  local svc pid started deadline=$((SECONDS + STOP_TIMEOUT))
   local -A stopping=()
   for svc in "${SERVICES[@]}"; do
     pid=$(service_pid "$svc") || pid=""
     rm -f "$PIDS/$svc.pid" "$PIDS/$svc.url"
     [[ -n $pid ]] || continue
-    stopping[$svc]=$pid
+    stopping[$svc]="$pid $(start_time "$pid")"
     kill -TERM "$pid" 2>/dev/null || true
   done
   for svc in "${!stopping[@]}"; do
-    pid=${stopping[$svc]}
-    while is_service "$pid" "$svc" && ((SECONDS < deadline)); do
+    read -r pid started <<<"${stopping[$svc]}"
+    while is_service "$pid" "$svc" "$started" && ((SECONDS < deadline)); do
       sleep 0.2
     done
-    if is_service "$pid" "$svc"; then
+    if is_service "$pid" "$svc" "$started"; then
       log "$svc (pid $pid) did not stop within ${STOP_TIMEOUT}s: killing it"
       kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -391,6 +405,11 @@ on_exit() {
 
 # MARK: commands
 
+# redact_url URL — URL with the password of its user info and any password= parameter as ***.
+redact_url() {
+  sed -E -e 's#^([a-zA-Z][a-zA-Z0-9+.-]*://[^:@/]*:).*@#\1***@#' -e 's#([?&]password=)[^&#]*#\1***#gI' <<<"$1"
+}
+
 print_summary() {
   local host put_env="" fetch_env="" source
   host=$(url_host)
@@ -405,9 +424,9 @@ print_summary() {
     btc-price "http://$host:$BTC_PRICE_PORT" "GET /v1/price?currency=USD  (source: $source)" \
     read-model-sync "http://$host:$READ_MODEL_SYNC_PORT" "" \
     "every service" "GET /health, /ready, /metrics" "" \
-    PostgreSQL "$WRITE_DB_URL" "" \
-    "" "$READ_DB_URL" "" \
-    RabbitMQ "$AMQP_URL" "" | sed 's/ *$//'
+    PostgreSQL "$(redact_url "$WRITE_DB_URL")" "" \
+    "" "$(redact_url "$READ_DB_URL")" "" \
+    RabbitMQ "$(redact_url "$AMQP_URL")" "" | sed 's/ *$//'
   cat <<EOF
 
 Try:

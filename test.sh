@@ -83,6 +83,7 @@ main() {
   chmod 755 "$STATE"
   start_servers
   run_tests "$@"
+  log "deploy manifests and alert rules"; scripts/check_deploy.sh
   # The full run also starts the whole cluster the way a user does, on its own ports and state.
   if (($# == 0)); then
     log "run.sh smoke test (./run.sh start, curl/, status, stop)"

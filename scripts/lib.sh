@@ -4,8 +4,12 @@
 # Apt packages the build, the tests and the benchmarks need.
 BUYORDERS_PACKAGES=(
   postgresql rabbitmq-server libpq-dev librabbitmq-dev libcurl4-openssl-dev
-  pkg-config curl wrk hyperfine
+  pkg-config curl wrk hyperfine prometheus
 )
+# kubectl (scripts/check_deploy.sh renders deploy/k8s with it): Debian's kubernetes-client,
+# unless a kubectl is installed already; the Google Cloud CLI's kubectl package owns
+# /usr/bin/kubectl too, and dpkg refuses to install both.
+command -v kubectl >/dev/null 2>&1 || BUYORDERS_PACKAGES+=(kubernetes-client)
 
 # log MESSAGE... — print "[buyorders] MESSAGE" to stderr.
 log() {

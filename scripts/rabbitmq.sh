@@ -5,6 +5,9 @@
 #   scripts/rabbitmq.sh node DIR          (print the node name)
 #   scripts/rabbitmq.sh ctl DIR ARGS...   (rabbitmqctl -n NODE ARGS...)
 # DIR/env remembers node name and ports; DIR/log holds the logs.
+# Everything listens on 127.0.0.1 only: AMQP, Erlang distribution, and an epmd of the node's own on a
+# port of its own (EPMD_PORT), which start starts and stop stops. The machine-wide epmd on port 4369
+# is left alone: another Erlang program may have started it, on every interface.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -21,7 +24,7 @@ usage() {
   exit 2
 }
 
-# load_env — read NODE, PORT, DIST_PORT from DIR/env (false if absent).
+# load_env — read NODE, PORT, DIST_PORT, EPMD_PORT from DIR/env (false if absent).
 load_env() {
   [[ -f $DIR/env ]] || return 1
   # shellcheck source=/dev/null
@@ -29,7 +32,7 @@ load_env() {
 }
 
 save_env() {
-  printf 'NODE=%q\nPORT=%q\nDIST_PORT=%q\n' "$NODE" "$PORT" "$DIST_PORT" >"$DIR/env"
+  printf 'NODE=%q\nPORT=%q\nDIST_PORT=%q\nEPMD_PORT=%q\n' "$NODE" "$PORT" "$DIST_PORT" "$EPMD_PORT" >"$DIR/env"
 }
 
 require_env() {
@@ -54,9 +57,46 @@ export_node_env() {
   # about 110 to 75 µs (bench/create_buy_orders.sh). RABBITMQ_SCHEDULERS sets another count.
   local schedulers=${RABBITMQ_SCHEDULERS:-1}
   [[ $schedulers =~ ^[1-9][0-9]{0,2}$ ]] || die "RABBITMQ_SCHEDULERS must be a number of schedulers (1 to 999), not '$schedulers'"
-  # Erlang distribution on loopback only.
+  # Erlang distribution on loopback only, for the node and for the CLI (rabbitmqctl is a node too).
   export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} +S $schedulers:$schedulers +sbwt none +sbwtdcpu none +sbwtdio none"
+  export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
   export ERL_CRASH_DUMP=$DIR/log/erl_crash.dump
+  # The node's own epmd; a DIR/env from before EPMD_PORT existed means the machine-wide one.
+  export ERL_EPMD_ADDRESS=127.0.0.1
+  if [[ -n ${EPMD_PORT:-} ]]; then
+    export ERL_EPMD_PORT=$EPMD_PORT
+  fi
+}
+
+# epmd_running — true when the node's epmd answers on 127.0.0.1:EPMD_PORT.
+epmd_running() {
+  [[ -n ${EPMD_PORT:-} ]] && epmd -port "$EPMD_PORT" -names >/dev/null 2>&1
+}
+
+# start_epmd — the node's epmd on 127.0.0.1:EPMD_PORT (a new free port if that one is taken).
+start_epmd() {
+  if epmd_running; then
+    return 0
+  fi
+  if [[ -z ${EPMD_PORT:-} ]] || port_in_use "$EPMD_PORT"; then
+    EPMD_PORT=$(free_port)
+  fi
+  # -relaxed_command_check: stop can end it even if a killed node is still registered.
+  epmd -daemon -address 127.0.0.1 -port "$EPMD_PORT" -relaxed_command_check ||
+    die "epmd failed to start on 127.0.0.1:$EPMD_PORT"
+  local i
+  for ((i = 0; i < 50; i++)); do
+    epmd_running && return 0
+    sleep 0.1
+  done
+  die "epmd did not answer on 127.0.0.1:$EPMD_PORT"
+}
+
+# stop_epmd — end the node's epmd (not the machine-wide one on 4369).
+stop_epmd() {
+  if epmd_running; then
+    epmd -port "$EPMD_PORT" -kill >/dev/null 2>&1 || log "epmd on port $EPMD_PORT did not stop"
+  fi
 }
 
 ctl() {
@@ -150,6 +190,7 @@ cmd_start() {
   if [[ -z ${DIST_PORT:-} ]] || port_in_use "$DIST_PORT"; then
     DIST_PORT=$(free_port)
   fi
+  start_epmd
   save_env
   write_files
   ensure_cookie
@@ -170,9 +211,13 @@ cmd_start() {
 cmd_stop() {
   local pid
   load_env || return 0
+  export_node_env
   # No live pid file: the node may still be up (pid file not yet written).
   pid=$(node_pid) || pid=""
-  [[ -n $pid ]] || ctl -q ping >/dev/null 2>&1 || return 0
+  if [[ -z $pid ]] && ! ctl -q ping >/dev/null 2>&1; then
+    stop_epmd
+    return 0
+  fi
   timeout "$RMQ_TIMEOUT" "$RMQ_BIN/rabbitmqctl" -n "$NODE" -q stop >/dev/null 2>&1 || true
   if [[ -n $pid ]] && ! wait_exit "$pid" "$RMQ_TIMEOUT"; then
     log "rabbitmq node $NODE did not stop; killing $pid"
@@ -180,6 +225,7 @@ cmd_stop() {
     wait_exit "$pid" 10 || true
   fi
   rm -f "$DIR/pid"
+  stop_epmd
   log "rabbitmq stopped in $DIR"
 }
 

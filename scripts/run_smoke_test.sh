@@ -2,6 +2,8 @@
 # Smoke test of ./run.sh and curl/: a whole cluster on free ports in a fresh
 # RUN_DIR, two orders created and paged through, status, stop, and a check
 # that nothing it started still runs or listens. Always stops what it started.
+# Along the way: everything it starts listens on loopback only, and the database
+# password it is given (PostgreSQL trusts any) appears in no output, log or answer.
 #   scripts/run_smoke_test.sh
 # SMOKE_TIMEOUT (900 s) bounds the start, build included; BUILD_CONFIGURATION
 # (release) is passed to run.sh; KEEP_SMOKE_STATE=1 keeps the RUN_DIR.
@@ -19,6 +21,8 @@ STARTED=0
 PORT_VARS=(POSTGRES_PORT RABBITMQ_PORT CREATE_BUY_ORDER_PORT FETCH_BUY_ORDERS_PORT BTC_PRICE_PORT
   READ_MODEL_SYNC_PORT)
 PROCESS_IDS=()
+# A password in the database URLs, looked for in everything afterwards.
+SMOKE_PASSWORD=smoke-pw-$$-$RANDOM
 
 fail() {
   die "smoke test failed: $*"
@@ -65,6 +69,8 @@ configure() {
   done
   # No internet in tests: the simulated source, named explicitly.
   export PRICE_SOURCE=simulated
+  export WRITE_DB_URL="postgresql://postgres:$SMOKE_PASSWORD@127.0.0.1:$POSTGRES_PORT/write_model"
+  export READ_DB_URL="postgresql://postgres:$SMOKE_PASSWORD@127.0.0.1:$POSTGRES_PORT/read_model"
 }
 
 start_cluster() {
@@ -74,15 +80,75 @@ start_cluster() {
   grep -q "curl/put_buy_order.sh" "$RUN_DIR/start.out" || fail "run.sh start printed no curl examples"
 }
 
-# remember_processes — every pid the cluster runs as, to check after the stop.
+# epmd_port — the port of the epmd the broker uses: its own, or else the machine-wide 4369.
+epmd_port() {
+  local port
+  port=$(sed -n 's/^EPMD_PORT=//p' "$RUN_DIR/rabbitmq/env")
+  echo "${port:-4369}"
+}
+
+# remember_processes — every pid the cluster runs as (the broker's epmd
+# included), to check after the stop.
 remember_processes() {
-  local f
+  local f epmd
   for f in "$RUN_DIR"/pids/*.pid; do
     PROCESS_IDS+=("$(<"$f")")
   done
   PROCESS_IDS+=("$(head -n 1 "$RUN_DIR/postgres/data/postmaster.pid")")
   PROCESS_IDS+=("$(<"$RUN_DIR/rabbitmq/pid")")
-  ((${#PROCESS_IDS[@]} == 6)) || fail "expected 6 processes, found ${#PROCESS_IDS[@]}"
+  epmd=$(ss -Hltnp "sport = :$(epmd_port)" | grep -o 'pid=[0-9]*' | head -n 1 | cut -d = -f 2)
+  [[ -n $epmd ]] || fail "no epmd listens on the broker's EPMD_PORT $(epmd_port)"
+  PROCESS_IDS+=("$epmd")
+  ((${#PROCESS_IDS[@]} == 7)) || fail "expected 7 processes, found ${#PROCESS_IDS[@]}"
+}
+
+# descendants PID... — the PIDs and all their children, one a line.
+descendants() {
+  local pid
+  for pid in "$@"; do
+    echo "$pid"
+    # shellcheck disable=SC2046
+    descendants $(ps -o pid= --ppid "$pid" 2>/dev/null)
+  done
+}
+
+# check_loopback_only — every TCP listener of the cluster's processes (and their
+# children) is on 127.0.0.1 or ::1; and each component is among them.
+check_loopback_only() {
+  local -A ours=()
+  local pid line address pids listeners=0 outside=""
+  for pid in $(descendants "${PROCESS_IDS[@]}"); do ours[$pid]=1; done
+  # The broker's epmd is not its child: it detaches.
+  while read -r line; do
+    address=$(awk '{print $4}' <<<"$line")
+    for pid in $(grep -o 'pid=[0-9]*' <<<"$line" | cut -d = -f 2); do
+      [[ -n ${ours[$pid]:-} ]] || continue
+      listeners=$((listeners + 1))
+      [[ $address =~ ^(127\.0\.0\.1|\[::1\]):[0-9]+$ ]] || outside+=$'\n'"  $line"
+      break
+    done
+  done < <(ss -Hltnp)
+  [[ -z $outside ]] || fail "listening beyond loopback:$outside"
+  # 4 services, PostgreSQL, AMQP, Erlang distribution, epmd.
+  ((listeners >= 8)) || fail "only $listeners loopback listeners found for the cluster's processes: $(ss -Hltnp)"
+  log "all $listeners listeners of the cluster are on loopback"
+}
+
+# check_no_password — the database password is in no output, log, /ready or /metrics
+# (nor the broker's default password in run.sh's own output).
+check_no_password() {
+  local var url found
+  for var in CREATE_BUY_ORDER_PORT FETCH_BUY_ORDERS_PORT BTC_PRICE_PORT READ_MODEL_SYNC_PORT; do
+    for url in "http://127.0.0.1:${!var}/ready" "http://127.0.0.1:${!var}/metrics"; do
+      curl -sS --max-time 5 "$url" >"$RUN_DIR/answer.txt" || fail "$url did not answer"
+      ! grep -qF "$SMOKE_PASSWORD" "$RUN_DIR/answer.txt" || fail "$url shows the database password"
+    done
+  done
+  found=$(grep -rlF "$SMOKE_PASSWORD" "$RUN_DIR/start.out" "$RUN_DIR/status.out" "$RUN_DIR/logs" || true)
+  [[ -z $found ]] || fail "the database password appears in: $found"
+  grep -q 'postgresql://postgres:\*\*\*@' "$RUN_DIR/start.out" || fail "run.sh start does not show the database URLs redacted"
+  ! grep -q 'guest:guest@' "$RUN_DIR/start.out" "$RUN_DIR/status.out" || fail "run.sh prints the broker's password"
+  log "no password in run.sh's output, the logs, /ready or /metrics"
 }
 
 # order_id JSON — the id of the buy_order in a PUT answer.
@@ -137,7 +203,8 @@ exercise_curl_scripts() {
 }
 
 check_status() {
-  ./run.sh status || fail "./run.sh status (exit $?)"
+  ./run.sh status >"$RUN_DIR/status.out" || fail "./run.sh status (exit $?): $(cat "$RUN_DIR/status.out")"
+  cat "$RUN_DIR/status.out" >&2
 }
 
 stop_cluster() {
@@ -163,6 +230,7 @@ check_nothing_left() {
   for var in "${PORT_VARS[@]}"; do
     ! port_in_use "${!var}" || fail "$var ${!var} still listening after ./run.sh stop"
   done
+  ! port_in_use "$(epmd_port)" || fail "the broker's epmd (port $(epmd_port)) still listening after ./run.sh stop"
 }
 
 main() {
@@ -172,8 +240,10 @@ main() {
   configure
   start_cluster
   remember_processes
+  check_loopback_only
   exercise_curl_scripts
   check_status
+  check_no_password
   stop_cluster
   check_nothing_left
   log "run.sh smoke test passed"

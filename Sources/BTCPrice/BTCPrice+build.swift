@@ -66,7 +66,7 @@ func buildBTCPrice(settings: BTCPriceSettings, logger: Logger, metrics: Promethe
     router.addPriceRoutes(cache: cache, retryAfter: settings.pollInterval)
     return Application(
         router: router,
-        configuration: ApplicationConfiguration(settings.server, name: "btc-price"),
+        server: settings.server, name: "btc-price",
         services: services,
         logger: logger
     )

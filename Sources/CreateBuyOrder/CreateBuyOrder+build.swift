@@ -12,15 +12,16 @@ struct CreateBuyOrderSettings: Sendable {
     var btcPriceURL: URL
     var priceMaxAge: Duration
     var pricePollInterval: Duration
-    var maxBatchSize: Int
+    /// `WRITE_BATCH_MAX`, `WRITE_QUEUE_MAX`, `WRITE_QUEUE_TIMEOUT_MS`.
+    var writer: OrderWriter.Limits
     /// The broker the outbox relay publishes to; nil runs no relay (events stay in the outbox).
     var amqp: AMQPSettings?
     var topology = AMQPTopology()
 
     init(
         server: HTTPServerSettings, writeDatabase: DatabaseSettings, btcPriceURL: URL,
-        priceMaxAge: Duration = .seconds(10), pricePollInterval: Duration = .seconds(1), maxBatchSize: Int = 256,
-        amqp: AMQPSettings? = nil
+        priceMaxAge: Duration = .seconds(10), pricePollInterval: Duration = .seconds(1),
+        writer: OrderWriter.Limits = OrderWriter.Limits(), amqp: AMQPSettings? = nil
     ) {
         self.amqp = amqp
         self.server = server
@@ -28,7 +29,7 @@ struct CreateBuyOrderSettings: Sendable {
         self.btcPriceURL = btcPriceURL
         self.priceMaxAge = priceMaxAge
         self.pricePollInterval = pricePollInterval
-        self.maxBatchSize = maxBatchSize
+        self.writer = writer
     }
 
     init(environment: EnvironmentReader) throws {
@@ -37,7 +38,13 @@ struct CreateBuyOrderSettings: Sendable {
         self.btcPriceURL = try environment.url("BTC_PRICE_URL", default: "http://127.0.0.1:8779", schemes: ["http", "https"])
         self.priceMaxAge = .seconds(try environment.integer("PRICE_MAX_AGE_S", default: 10, in: 1...3600))
         self.pricePollInterval = .milliseconds(try environment.integer("PRICE_POLL_INTERVAL_MS", default: 1000, in: 50...60000))
-        self.maxBatchSize = try environment.integer("WRITE_BATCH_MAX", default: 256, in: 1...4096)
+        var writer = OrderWriter.Limits()
+        writer.maxBatchSize = try environment.integer("WRITE_BATCH_MAX", default: writer.maxBatchSize, in: 1...4096)
+        writer.maxQueued = try environment.integer("WRITE_QUEUE_MAX", default: writer.maxQueued, in: 1...1_000_000)
+        writer.queueTimeout = .milliseconds(
+            try environment.integer(
+                "WRITE_QUEUE_TIMEOUT_MS", default: Int(writer.queueTimeout / .milliseconds(1)), in: 100...60_000))
+        self.writer = writer
         self.amqp = try AMQPSettings.from(environment, connectionName: "create-buy-order")
     }
 }
@@ -52,11 +59,14 @@ func buildCreateBuyOrder(settings: CreateBuyOrderSettings, logger: Logger, metri
     let quotes = QuoteCache(
         client: BTCPriceClient(baseURL: settings.btcPriceURL, http: http), maxAge: settings.priceMaxAge,
         interval: settings.pricePollInterval, logger: logger)
-    let writer = OrderWriter(database: writeDatabase, maxBatchSize: settings.maxBatchSize, logger: logger)
+    let writer = OrderWriter(database: writeDatabase, limits: settings.writer, logger: logger)
 
     let router = Router.service(
         checks: [
             .database("write_db", client: writeDatabase, requires: .writeModel),
+            ReadinessCheck("order_writer") {
+                if let problem = writer.problem { throw NotReady(problem) }
+            },
             ReadinessCheck("btc_price") {
                 let stale = quotes.staleCurrencies()
                 guard stale.isEmpty else {
@@ -67,14 +77,19 @@ func buildCreateBuyOrder(settings: CreateBuyOrderSettings, logger: Logger, metri
         metrics: metrics
     )
     BuyOrderRoutes(quotes: quotes, writer: writer).add(to: router)
-    var services: [any Service] = [writeDatabase, http, quotes, writer]
+    // Shutdown runs in reverse: the HTTP server drains first, then the writer writes what is queued, and
+    // only then the relay stops, so the last orders' events are published before the process exits.
+    var services: [any Service] = [writeDatabase, http, quotes]
     if let amqp = settings.amqp {
-        let connector = AMQPConnector(settings: amqp, topology: settings.topology, logger: logger)
-        services.append(OutboxRelay(databaseURL: settings.writeDatabase.url, connector: connector, logger: logger))
+        services.append(
+            OutboxRelay(
+                database: settings.writeDatabase, amqp: amqp, topology: settings.topology, logger: logger,
+                metrics: PrometheusMetricsFactory(registry: metrics)))
     }
+    services.append(writer)
     return Application(
         router: router,
-        configuration: ApplicationConfiguration(settings.server, name: "create-buy-order"),
+        server: settings.server, name: "create-buy-order",
         services: services,
         logger: logger
     )

@@ -11,10 +11,21 @@ struct BuyOrderRoutes: Sendable {
 
     func register(on router: Router<some RequestContext>) {
         for prefix in ["", "/v1"] {
-            router.get("\(prefix)/buy_orders") { request, _ in try await page(request) }
+            router.get("\(prefix)/buy_orders") { request, _ in try await Self.answering { try await page(request) } }
             router.get("\(prefix)/buy_orders/:id") { request, context in
-                try await order(request, id: context.parameters.get("id") ?? "")
+                try await Self.answering { try await order(request, id: context.parameters.get("id") ?? "") }
             }
+        }
+    }
+
+    /// Runs a handler; a database that cannot answer now (or a shutdown) is a 503 with `Retry-After`,
+    /// not a 500, and is not logged per request (the client logs each change of reachability once).
+    static func answering(_ handler: () async throws -> Response) async throws -> Response {
+        do {
+            return try await handler()
+        } catch {
+            if let problem = Problem.unavailable(for: error) { throw problem }
+            throw error
         }
     }
 

@@ -11,14 +11,15 @@ struct BuyOrderPage: Sendable, Equatable {
 /// `last_reference` names no order of this client.
 struct UnknownReference: Error {}
 
-/// Reads orders from the read model, always within one client. Statements are prepared once per connection.
+/// Reads orders from the read model, always within one client. Statements are prepared once per connection;
+/// reads are idempotent, so one that finds its connection broken runs again on another.
 struct BuyOrderStore: Sendable {
     let database: PostgresClient
 
     /// The page after `request.lastReference` (or the first), keyset-seeked on an index at any depth.
     func page(_ request: PageRequest, client: String) async throws -> BuyOrderPage {
         let query = PageQuery(request: request, client: client)
-        let rows = try await database.withConnection { connection -> PostgresRows in
+        let rows = try await database.withConnection(idempotent: true) { connection -> PostgresRows in
             let rows = try connection.query(prepared: query.page)
             guard rows.isEmpty, let anchor = query.anchor else { return rows }
             guard try !connection.query(prepared: anchor).isEmpty else { throw UnknownReference() }
@@ -41,7 +42,7 @@ struct BuyOrderStore: Sendable {
                    currency, currency_amount, btc_rate, btc_amount
             FROM buy_order WHERE client_id = \(client) AND id = \(id)
             """
-        return try await database.withConnection { try $0.query(prepared: query) }.first.map(Self.order)
+        return try await database.withConnection(idempotent: true) { try $0.query(prepared: query) }.first.map(Self.order)
     }
 
     static func order(_ row: PostgresRow) throws -> BuyOrderView {

@@ -31,7 +31,7 @@ func buildFetchBuyOrders(settings: FetchBuyOrdersSettings, logger: Logger, metri
     BuyOrderRoutes(store: BuyOrderStore(database: readDatabase)).register(on: router)
     return Application(
         router: router,
-        configuration: ApplicationConfiguration(settings.server, name: "fetch-buy-orders"),
+        server: settings.server, name: "fetch-buy-orders",
         services: [readDatabase],
         logger: logger
     )

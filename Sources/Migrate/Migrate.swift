@@ -3,12 +3,12 @@ import Core
 import Foundation
 import Logging
 
-/// `migrate apply | rollback | status`: yoyo-style SQL migrations for the write and read databases.
+/// `migrate apply | rollback | status | break-lock`: yoyo-style SQL migrations for the write and read databases.
 @main
 struct Migrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Applies, rolls back and lists the SQL migrations of the write and read databases.",
-        subcommands: [Apply.self, Rollback.self, Status.self]
+        subcommands: [Apply.self, Rollback.self, Status.self, BreakLock.self]
     )
 }
 
@@ -26,6 +26,8 @@ struct CommonOptions: ParsableArguments {
 
     @Option(name: .long, help: "How long to wait for a database that is still starting.")
     var waitSeconds: Int = 30
+
+    @OptionGroup var lock: LockOptions
 
     /// The targets chosen, with their URLs from WRITE_DB_URL / READ_DB_URL.
     func targets() throws -> [MigrationTarget] {
@@ -47,12 +49,24 @@ struct CommonOptions: ParsableArguments {
 
     /// Runs `body` with a migrator for each target, turning failures into one clear line.
     func forEachTarget(_ body: (MigrationTarget, Migrator) throws -> Void) throws {
+        try forEachConnection { target, connection, logger in
+            let migrations = try MigrationSet(directory: target.directory)
+            let migrator = Migrator(
+                migrations: migrations, connection: connection, logger: logger, lock: lock.policy,
+                onExpiredLock: { holder in
+                    print("\(target.name): yoyo_lock of \(holder) had expired (--lock-expiry \(lock.lockExpiry) s): took it over")
+                })
+            try body(target, migrator)
+        }
+    }
+
+    /// Runs `body` with a connection to each target, turning failures into one clear line.
+    func forEachConnection(_ body: (MigrationTarget, PostgresConnection, Logger) throws -> Void) throws {
         let logger = LoggingSystem.bootstrapJSON(service: "migrate", level: try EnvironmentReader().logLevel())
         for target in try targets() {
             do {
-                let migrations = try MigrationSet(directory: target.directory)
                 let connection = try Migrator.connect(url: target.url, wait: .seconds(waitSeconds), logger: logger)
-                try body(target, Migrator(migrations: migrations, connection: connection, logger: logger))
+                try body(target, connection, logger)
             } catch let error as MigrationError {
                 FileHandle.standardError.write(Data("migrate: \(target.name): \(error)\n".utf8))
                 throw ExitCode.failure
@@ -62,6 +76,24 @@ struct CommonOptions: ParsableArguments {
             }
         }
     }
+}
+
+/// How long to wait for another run, and when a lock a killed run left expires.
+struct LockOptions: ParsableArguments {
+    @Option(name: .long, help: "Seconds to wait for another migrate or yoyo run to release its lock.")
+    var lockTimeout: Int = Int(MigrationLock.defaultTimeout.components.seconds)
+
+    @Option(
+        name: .long,
+        help: "Age in seconds at which a yoyo_lock left by a killed run expires and is taken over.")
+    var lockExpiry: Int = Int(MigrationLock.defaultExpiry.components.seconds)
+
+    func validate() throws {
+        guard lockTimeout >= 0 else { throw ValidationError("--lock-timeout must be 0 or more seconds") }
+        guard lockExpiry >= 1 else { throw ValidationError("--lock-expiry must be at least 1 second") }
+    }
+
+    var policy: MigrationLock { MigrationLock(timeout: .seconds(lockTimeout), expiry: .seconds(lockExpiry)) }
 }
 
 struct MigrationTarget {
@@ -110,6 +142,24 @@ struct Status: ParsableCommand {
             for entry in try migrator.status() {
                 let state = entry.appliedAt.map { "applied  \($0)" } ?? "pending"
                 print("\(target.name)  \(entry.id.padding(toLength: 28, withPad: " ", startingAt: 0))  \(state)")
+            }
+        }
+    }
+}
+
+struct BreakLock: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "break-lock",
+        abstract: "Removes the yoyo_lock a killed migrate or yoyo run left behind.",
+        discussion: "Refuses while another run of migrate is working on the database. Run it only when no yoyo run is active either.")
+    @OptionGroup var options: CommonOptions
+
+    func run() throws {
+        try options.forEachConnection { target, connection, _ in
+            if let holder = try Migrator.breakLock(on: connection, lock: options.lock.policy) {
+                print("\(target.name): broke yoyo_lock held by \(holder)")
+            } else {
+                print("\(target.name): yoyo_lock was not held")
             }
         }
     }

@@ -11,6 +11,7 @@ struct ReadModelSyncSettings: Sendable {
     /// The broker to consume from; nil runs no consumer.
     var amqp: AMQPSettings?
     var topology = AMQPTopology()
+    var projection = ProjectionConsumer.Options()
 
     init(server: HTTPServerSettings, readDatabase: DatabaseSettings, amqp: AMQPSettings? = nil) {
         self.server = server
@@ -34,20 +35,14 @@ func buildReadModelSync(settings: ReadModelSyncSettings, logger: Logger, metrics
     var services: [any Service] = [readDatabase]
     if let amqp = settings.amqp {
         let consumer = ProjectionConsumer(
-            databaseURL: settings.readDatabase.url,
-            connector: AMQPConnector(
-                settings: amqp, topology: settings.topology,
-                consumer: .init(queue: settings.topology.queue, prefetch: 256), logger: logger),
-            logger: logger)
+            database: settings.readDatabase, amqp: amqp, topology: settings.topology, options: settings.projection,
+            logger: logger, metrics: PrometheusMetricsFactory(registry: metrics))
         services.append(consumer)
-        checks.append(
-            ReadinessCheck("rabbitmq") {
-                guard consumer.isConsuming else { throw NotReady("not consuming from \(settings.topology.queue)") }
-            })
+        checks += consumer.status.checks
     }
     return Application(
         router: Router.service(checks: checks, metrics: metrics),
-        configuration: ApplicationConfiguration(settings.server, name: "read-model-sync"),
+        server: settings.server, name: "read-model-sync",
         services: services,
         logger: logger
     )

@@ -56,7 +56,8 @@ import Testing
 
         let consumer = try AMQPTest.consumer(of: topology.queue)
         let delivery = try #require(try consumer.nextDelivery(timeout: .seconds(10)))
-        try consumer.deadLetter(delivery, exchange: topology.deadLetterExchange, reason: "body is not JSON")
+        try publisher.publish(AMQPMessage.deadLetter(delivery, exchange: topology.deadLetterExchange, reason: "body is not JSON"))
+        try consumer.ack(delivery.tag)
         consumer.close()
 
         let dead = try #require(try deadLetters.nextDelivery(timeout: .seconds(10)))

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Logging
+import Metrics
 import TestSupport
 import Testing
 
@@ -61,20 +62,15 @@ enum AMQPTest {
         connection.close()
     }
 
-    static func connector(
-        _ topology: AMQPTopology?,
-        consumer: AMQPConnector.Consumer? = nil,
-        url: URL? = nil,
-        heartbeat: Duration = .seconds(30),
-        retry: AMQPRetryPolicy = AMQPRetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(50))
-    ) throws -> AMQPConnector {
-        AMQPConnector(
-            settings: try settings(url: url, heartbeat: heartbeat),
-            topology: topology,
-            consumer: consumer,
-            retry: retry,
-            logger: TestServers.logger
-        )
+    /// A session of a test: quick retries, its own stop flag.
+    static func session(
+        _ topology: AMQPTopology?, consumer: AMQPSession.Consumer? = nil, settings: AMQPSettings? = nil,
+        backoff: Backoff = Backoff(initial: .milliseconds(50), maximum: .milliseconds(200)), stop: StopFlag = StopFlag(),
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance
+    ) throws -> AMQPSession {
+        AMQPSession(
+            name: "test", settings: try settings ?? self.settings(), topology: topology, consumer: consumer,
+            backoff: backoff, stop: stop, logger: TestServers.logger, metrics: metrics)
     }
 
     /// A URL on a local port nothing listens on.

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import Synchronization
 import Testing
 import TestSupport
 
@@ -180,6 +181,57 @@ import TestSupport
         _ = try? await client.query("SELECT 1")
         let newPID = try await client.query("SELECT pg_backend_pid() AS pid").first?["pid"]
         #expect(newPID != nil && newPID != pid)
+        await client.close()
+    }
+
+    @Test func neverHandsOutAConnectionTheServerClosedWhileItWasIdle() async throws {
+        let database = try TestDatabase.create(nil)
+        let client = PostgresClient(settings: database.settings(poolSize: 2), logger: TestServers.logger)
+        try await openConnectionsAtOnce(client, count: 2)
+        let observer = try database.connect()
+        try observer.query(PostgresQuery(unsafeSQL: "SELECT pg_terminate_backend(pid) \(Self.otherBackends)"))
+        try await expectEventually {
+            try observer.query(PostgresQuery(unsafeSQL: "SELECT count(*) AS n \(Self.otherBackends)")).first?["n"] == "0"
+        }
+        // Not even the first use fails, idempotent or not: the dead ones are seen at check-out and replaced.
+        #expect(try await client.query("SELECT 1 AS one").first?["one"] == "1")
+        await client.close()
+    }
+
+    @Test func runsAnIdempotentBodyOnceMoreWhenItsConnectionBreaks() async throws {
+        let database = try TestDatabase.create(nil)
+        var settings = database.settings(poolSize: 2)
+        settings.options.statementTimeout = nil
+        let client = PostgresClient(settings: settings, logger: TestServers.logger)
+        let observer = try database.connect()
+        let killer = Task {
+            try await expectEventually {
+                try observer.query(
+                    PostgresQuery(unsafeSQL: "SELECT pg_terminate_backend(pid) \(Self.otherBackends) AND wait_event = 'PgSleep'")
+                ).count > 0
+            }
+        }
+        let attempts = Atomic(0)
+        let answer = try await client.withConnection(idempotent: true) { connection -> String? in
+            // The first attempt sleeps until the test kills its backend; the second answers at once.
+            let attempt = attempts.add(1, ordering: .relaxed).newValue
+            return try connection.query("SELECT \(attempt)::int AS attempt, pg_sleep(\(attempt == 1 ? 30 : 0))").first?["attempt"]
+        }
+        try await killer.value
+        #expect(answer == "2")
+        #expect(attempts.load(ordering: .relaxed) == 2)
+
+        // Work that is not idempotent is never run twice: the broken connection is the caller's answer.
+        let killAgain = Task {
+            try await expectEventually {
+                try observer.query(
+                    PostgresQuery(unsafeSQL: "SELECT pg_terminate_backend(pid) \(Self.otherBackends) AND wait_event = 'PgSleep'")
+                ).count > 0
+            }
+        }
+        let error = await #expect(throws: PostgresError.self) { try await client.query("SELECT pg_sleep(30)") }
+        try await killAgain.value
+        #expect(error?.code == .connectionLost)
         await client.close()
     }
 

@@ -3,24 +3,35 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Restarts a private PostgreSQL of its own (never the shared one other tests use).
+/// Restarts and stops a private PostgreSQL of its own (never the shared one other tests use).
 @Suite(.serialized) struct PostgresRestartTests {
-    @Test func recoversByItselfAfterPostgreSQLRestarts() async throws {
-        let server = try PrivateServer.start(.postgres)
+    @Test func theFirstQueryAfterARestartSucceedsAndAnOutageIsLoggedOnceAndEndsByItself() async throws {
+        let server = try await onOwnThread { try PrivateServer.start(.postgres) }
         defer { server.stop() }
         let url = URL(string: "postgresql://postgres@127.0.0.1:\(server.port)/write_model")!
-        let client = PostgresClient(settings: DatabaseSettings(url: url, poolSize: 2), logger: TestServers.logger)
+        let logs = LogRecorder()
+        let client = PostgresClient(settings: DatabaseSettings(url: url, poolSize: 2), logger: logs.logger())
         #expect(try await client.query("SELECT 1 AS one").first?["one"] == "1")
 
-        try server.restart()
+        // Every pooled connection dies with the restart; the first query after it gets a fresh one.
+        try await onOwnThread { try server.restart() }
+        #expect(try await client.query("SELECT 1 AS one").first?["one"] == "1")
 
-        let deadline = ContinuousClock.now + .seconds(20)
-        var answer: String?
-        while answer == nil, ContinuousClock.now < deadline {
-            answer = try? await client.query("SELECT 1 AS one").first?["one"]
-            if answer == nil { try await Task.sleep(for: .milliseconds(100)) }
+        // Stopped: every query fails as unreachable, and that is logged once.
+        try await onOwnThread { try server.pause() }
+        for _ in 0..<20 {
+            let error = await #expect(throws: PostgresError.self) { try await client.query("SELECT 1") }
+            #expect(error?.isConnectionFailure == true)
         }
-        #expect(answer == "1")
+        #expect(logs.count("database unreachable") == 1)
+
+        // Started again: the client finds out by itself (a probe), and logs that once too.
+        try await onOwnThread { try server.resume() }
+        try await expectEventually(within: .seconds(20)) {
+            (try? await client.query("SELECT 1 AS one").first?["one"]) == "1"
+        }
+        #expect(logs.count("database reachable again") == 1)
+        #expect(logs.count("database unreachable") == 1)
         await client.close()
     }
 }

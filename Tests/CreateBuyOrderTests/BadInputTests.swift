@@ -17,7 +17,7 @@ import TestSupport
         (#"{"currency":"USD","amount":"-0","idempotence_key":"\#(key)"}"#, ["amount"]),
         (#"{"currency":"USD","amount":"0","idempotence_key":"\#(key)"}"#, ["amount"]),
         (#"{"currency":"USD","amount":"1000000000","idempotence_key":"\#(key)"}"#, ["amount"]),
-        (#"{"currency":"USD","amount":12.5,"idempotence_key":"\#(key)"}"#, ["amount"]),
+        (#"{"currency":"USD","amount":12.505,"idempotence_key":"\#(key)"}"#, ["amount"]),
         (#"{"currency":"USD","amount":null,"idempotence_key":"\#(key)"}"#, ["amount"]),
         (#"{"currency":"BTC","amount":"1","idempotence_key":"\#(key)"}"#, ["currency"]),
         (#"{"currency":"usd","amount":"1","idempotence_key":"\#(key)"}"#, ["currency"]),

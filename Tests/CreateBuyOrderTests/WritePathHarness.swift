@@ -2,7 +2,9 @@ import Core
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Prometheus
+import Synchronization
 import TestSupport
 
 @testable import BTCPrice
@@ -14,17 +16,40 @@ struct WritePath: Sendable {
     let database: TestDatabase
     let coinbase: FakeCoinbase
 
+    /// `database`: a migrated write model (by default one of the test's own); `configure` changes the
+    /// settings the service is built with (database options, writer limits); `logger` is the service's.
     static func run(
         limitBTC: String? = nil, priceMaxAge: Int = 10, coinbase: FakeCoinbase = FakeCoinbase(),
         mode: TestingSetup = .router, waitForReady: Bool = true, amqp: AMQPSettings? = nil,
-        topology: AMQPTopology = AMQPTopology(),
+        topology: AMQPTopology = AMQPTopology(), database: TestDatabase? = nil,
+        configure: @Sendable (inout CreateBuyOrderSettings) -> Void = { _ in }, logger: Logger = TestServers.logger,
         _ body: @Sendable (any TestClientProtocol, WritePath) async throws -> Void
     ) async throws {
-        let database = try TestDatabase.create(.writeModel)
+        let database = try database ?? TestDatabase.create(.writeModel)
         if let limitBTC {
             try database.connect().query("UPDATE btc_total SET limit_btc = \(limitBTC)::numeric")
         }
         let harness = WritePath(database: database, coinbase: coinbase)
+        try await withPrices(coinbase: coinbase, priceMaxAge: priceMaxAge) { priceURL in
+            let settings = CreateBuyOrderSettings(
+                server: HTTPServerSettings(port: 8777), writeDatabase: database.settings(poolSize: 4),
+                btcPriceURL: priceURL, priceMaxAge: .seconds(priceMaxAge), pricePollInterval: .milliseconds(100),
+                amqp: amqp)
+            var configured = settings
+            configured.topology = topology
+            configure(&configured)
+            let app = try await buildCreateBuyOrder(settings: configured, logger: logger, metrics: PrometheusCollectorRegistry())
+            try await app.test(mode) { client in
+                if waitForReady { try await harness.waitUntilReady(client) }
+                try await body(client, harness)
+            }
+        }
+    }
+
+    /// Runs the real btc-price over HTTP in front of `coinbase` while `body` runs with its URL.
+    static func withPrices(
+        coinbase: FakeCoinbase = FakeCoinbase(), priceMaxAge: Int = 10, _ body: @Sendable (URL) async throws -> Void
+    ) async throws {
         try await coinbase.run { sourceURL in
             let priceSettings = try BTCPriceSettings(
                 environment: EnvironmentReader([
@@ -33,18 +58,7 @@ struct WritePath: Sendable {
             let btcPrice = try await buildBTCPrice(
                 settings: priceSettings, logger: TestServers.logger, metrics: PrometheusCollectorRegistry())
             try await btcPrice.test(.live) { priceClient in
-                let settings = CreateBuyOrderSettings(
-                    server: HTTPServerSettings(port: 8777), writeDatabase: database.settings(poolSize: 4),
-                    btcPriceURL: URL(string: "http://127.0.0.1:\(priceClient.port!)")!,
-                    priceMaxAge: .seconds(priceMaxAge), pricePollInterval: .milliseconds(100), amqp: amqp)
-                var configured = settings
-                configured.topology = topology
-                let app = try await buildCreateBuyOrder(
-                    settings: configured, logger: TestServers.logger, metrics: PrometheusCollectorRegistry())
-                try await app.test(mode) { client in
-                    if waitForReady { try await harness.waitUntilReady(client) }
-                    try await body(client, harness)
-                }
+                try await body(URL(string: "http://127.0.0.1:\(priceClient.port!)")!)
             }
         }
     }
@@ -97,5 +111,64 @@ extension TestResponse {
     /// The fields a problem body names.
     var problemFields: [String] {
         (json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+    }
+}
+
+// MARK: - Faults
+
+extension WritePath {
+    /// Another session that holds the BTC total's row lock until `ROLLBACK` (and at most 60 s, so that a
+    /// test that fails does not hang).
+    func holdTotal() throws -> PostgresConnection {
+        let holder = try database.connect()
+        try holder.query("SET idle_in_transaction_session_timeout = 60000")
+        try holder.query("BEGIN")
+        try holder.query("SELECT total FROM btc_total FOR UPDATE")
+        return holder
+    }
+
+    /// Backends of this database waiting for a lock right now.
+    func lockWaiters() throws -> Int {
+        let rows = try database.connect().query(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+        return Int(rows.first?["n"] ?? "") ?? -1
+    }
+
+    /// `/ready`'s status and body.
+    static func ready(_ client: any TestClientProtocol) async throws -> (status: HTTPResponse.Status, body: String) {
+        let response = try await client.execute(uri: "/ready", method: .get)
+        return (response.status, response.text)
+    }
+
+    /// Sends `bodies` at once and returns every answer, in the order of `bodies`; `clock` notes when each came.
+    static func putAll(_ client: any TestClientProtocol, _ bodies: [String], clock: AnswerClock = AnswerClock())
+        async throws -> [TestResponse]
+    {
+        try await withThrowingTaskGroup(of: (Int, TestResponse).self) { group in
+            for (index, body) in bodies.enumerated() {
+                group.addTask {
+                    let answer = try await put(client, body: body)
+                    clock.record()
+                    return (index, answer)
+                }
+            }
+            var answers: [(Int, TestResponse)] = []
+            for try await answer in group { answers.append(answer) }
+            return answers.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+}
+
+/// When each answer arrived.
+final class AnswerClock: Sendable {
+    private let times = Mutex<[ContinuousClock.Instant]>([])
+
+    func record() { times.withLock { $0.append(.now) } }
+
+    var count: Int { times.withLock { $0.count } }
+
+    /// The first and the last arrival.
+    var range: (first: ContinuousClock.Instant, last: ContinuousClock.Instant) {
+        times.withLock { ($0.min() ?? .now, $0.max() ?? .now) }
     }
 }

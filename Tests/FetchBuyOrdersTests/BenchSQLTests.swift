@@ -22,15 +22,14 @@ import TestSupport
 }
 
 @Suite struct GenericPlanTests {
-    @Test(arguments: ["", "?options=-c%20statement_timeout%3D5000", "?sslmode=disable"])
-    func sessionsUseGenericPlansAndKeepOtherOptions(query: String) throws {
+    @Test(arguments: ["", "?options=-c%20statement_timeout%3D1234", "?sslmode=disable"])
+    func sessionsUseGenericPlansBesideTheTimeoutsAndTheURLsOwnOptionsWin(query: String) throws {
         let database = try TestDatabase.create(nil)
         let url = try #require(URL(string: database.url.absoluteString + query))
-        let settings = DatabaseSettings(url: url).forcingGenericPlans()
-        let connection = try PostgresConnection(url: settings.url)
+        let connection = try PostgresConnection(settings: DatabaseSettings(url: url).forcingGenericPlans())
         #expect(try connection.query("SHOW plan_cache_mode").first?["plan_cache_mode"] == "force_generic_plan")
-        if query.contains("statement_timeout") {
-            #expect(try connection.query("SHOW statement_timeout").first?["statement_timeout"] == "5s")
-        }
+        let statementTimeout = query.contains("statement_timeout") ? "1234ms" : "5s"
+        #expect(try connection.query("SHOW statement_timeout").first?["statement_timeout"] == statementTimeout)
+        #expect(try connection.query("SHOW lock_timeout").first?["lock_timeout"] == "2s")
     }
 }

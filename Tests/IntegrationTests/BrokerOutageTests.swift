@@ -9,8 +9,10 @@ import TestSupport
 /// stopping the shared one would break the other tests.
 @Suite struct BrokerOutageTests {
     @Test func everyOrderAcceptedWhileRabbitMQIsDownReachesTheReadModel() async throws {
-        let broker = try await onOwnThread { try PrivateServer.start(.rabbitmq) }
-        defer { broker.stop() }
+        try await withPrivateServer(.rabbitmq) { broker in try await Self.ordersAcceptedWhileDown(broker) }
+    }
+
+    static func ordersAcceptedWhileDown(_ broker: PrivateServer) async throws {
         let amqp = AMQPSettings(
             endpoint: AMQPEndpoint(host: "127.0.0.1", port: broker.port), connectTimeout: .seconds(2),
             rpcTimeout: .seconds(5))

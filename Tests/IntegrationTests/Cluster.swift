@@ -16,6 +16,9 @@ import TestSupport
 struct Cluster: Sendable {
     let write: TestDatabase
     let read: TestDatabase
+    /// What create-buy-order and read-model-sync count (their `/metrics`).
+    let createBuyOrderMetrics = PrometheusCollectorRegistry()
+    let readModelSyncMetrics = PrometheusCollectorRegistry()
 
     /// Runs the services while `body` runs with a client of create-buy-order (once it is ready).
     static func run(amqp: AMQPSettings, _ body: @Sendable (any TestClientProtocol, Cluster) async throws -> Void)
@@ -33,11 +36,11 @@ struct Cluster: Sendable {
                     server: HTTPServerSettings(port: 8777), writeDatabase: cluster.write.settings(),
                     btcPriceURL: URL(string: "http://127.0.0.1:\(priceClient.port!)")!,
                     pricePollInterval: .milliseconds(100), amqp: amqp),
-                logger: logger, metrics: PrometheusCollectorRegistry())
+                logger: logger, metrics: cluster.createBuyOrderMetrics)
             let readModelSync = try await buildReadModelSync(
                 settings: ReadModelSyncSettings(
                     server: HTTPServerSettings(port: 8780), readDatabase: cluster.read.settings(), amqp: amqp),
-                logger: logger, metrics: PrometheusCollectorRegistry())
+                logger: logger, metrics: cluster.readModelSyncMetrics)
             try await readModelSync.test(.router) { _ in
                 try await createBuyOrder.test(.router) { client in
                     let ready = try await eventually(within: .seconds(15)) {

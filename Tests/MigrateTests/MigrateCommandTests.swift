@@ -31,17 +31,17 @@ import TestSupport
 
         let (applyStatus, applied) = try migrate(["apply"], write: write, read: read)
         #expect(applyStatus == 0, "\(applied)")
-        #expect(applied.contains("write_model: applied 6 migration(s)"))
+        #expect(applied.contains("write_model: applied 7 migration(s)"))
         #expect(applied.contains("read_model: applied 1 migration(s)"))
 
         let (_, status) = try migrate(["status"], write: write, read: read)
         let lines = status.split(separator: "\n")
-        #expect(lines.count == 7)
+        #expect(lines.count == 8)
         #expect(lines.allSatisfy { $0.contains("applied") })
 
         let (rollbackStatus, rolledBack) = try migrate(["rollback", "--count", "2", "--database", "write"], write: write, read: read)
         #expect(rollbackStatus == 0)
-        #expect(rolledBack.contains("rolled back 2 migration(s): 0006_outbox_order_reference, 0005_outbox"))
+        #expect(rolledBack.contains("rolled back 2 migration(s): 0007_outbox_parked, 0006_outbox_order_reference"))
     }
 
     @Test func failsWithOneClearLineForABadURL() throws {
@@ -59,5 +59,32 @@ import TestSupport
         #expect(process.terminationStatus != 0)
         #expect(text.contains("WRITE_DB_URL must be a postgresql or postgres URL"))
         _ = database
+    }
+
+    /// Whatever goes wrong with a URL, migrate's output (stdout, stderr, logs) never shows its password.
+    @Test func neverPrintsThePasswordOfItsURLs() async throws {
+        let password = "Pw-migrate-91c2"
+        let write = try TestDatabase.create(nil)
+        var reachable = URLComponents(url: write.url, resolvingAgainstBaseURL: false)!
+        reachable.user = reachable.user ?? "postgres"
+        reachable.password = password  // the test server trusts every password
+        var closed = reachable
+        closed.port = try PrivateServer.freePort()
+        let runs: [(url: String, status: ChildProcess.Termination, says: String)] = [
+            ("mysql://postgres:\(password)@db/write_model", .exited(64), "WRITE_DB_URL must be a postgresql or postgres URL"),
+            ("postgresql://postgres:a@\(password)@/write_model", .exited(64), "WRITE_DB_URL must be a postgresql or postgres URL"),
+            (closed.url!.absoluteString, .exited(1), "is not reachable"),
+            (reachable.url!.absoluteString, .exited(0), "write_model: applied "),
+        ]
+        for run in runs {
+            let output = try await CommandOutput.product(
+                "migrate",
+                ["apply", "--database", "write", "--wait-seconds", "1",
+                 "--migrations-dir", TestServers.repositoryRoot.appendingPathComponent("migrations").path],
+                environment: ["WRITE_DB_URL": run.url, "LOG_LEVEL": "debug"])
+            #expect(output.termination == run.status, "\(output)")
+            #expect((output.stdout + output.stderr).contains(run.says), "\(output)")
+            #expect(!(output.stdout + output.stderr).contains(password), "\(output)")
+        }
     }
 }

@@ -41,12 +41,56 @@ import TestSupport
         #expect(try ReadModelAdmin(write: write.connect(), read: read.connect()).verify() == nil)
         #expect(try sync.verify() == .exited(0))
         let check = try AMQPConnection(settings: AMQPSettings(endpoint: AMQPEndpoint(url: virtualHost.url)))
-        try await expectEventually { try check.messageCount(queue: AMQPTopology().queue) == 0 }
+        try await expectEventually(within: .seconds(30)) { try check.messageCount(queue: AMQPTopology().queue) == 0 }
         #expect(try check.messageCount(queue: AMQPTopology().deadLetterQueue) == 0)
         check.close()
 
         process.send(SIGTERM)
         #expect(process.wait(within: .seconds(10)) == .exited(0))
+        try await onOwnThread { virtualHost.delete() }
+        sync.removeLog()
+    }
+
+    @Test func eventsTheBrokerDeadLettersAfterRepeatedCrashesAreRecovered() async throws {
+        let write = try TestDatabase.create(.writeModel)
+        let read = try TestDatabase.create(.readModel)
+        let virtualHost = try await onOwnThread { try TestVirtualHost.create() }
+        let control = try RabbitMQControl.shared()
+        let sync = ReadModelSyncProcess(write: write, read: read, amqpURL: virtualHost.url)
+        let topology = AMQPTopology()
+        let broker = try AMQPConnection(settings: AMQPSettings(endpoint: AMQPEndpoint(url: virtualHost.url)))
+        try broker.declare(topology)
+        try Self.publish(try Self.storeOrders(50, in: write)[...], on: broker)
+
+        // Every start takes the 50 events and blocks on the lock; kill -9 returns them to the queue,
+        // which counts a delivery each time. After the sixth the quorum queue's limit (5) dead-letters them.
+        let lock = try read.connect()
+        try lock.query("BEGIN")
+        try lock.query("LOCK TABLE buy_order IN SHARE MODE")
+        for _ in 0..<6 {
+            let process = try sync.start()
+            try #require(
+                await eventually(within: .seconds(60)) {
+                    try await onOwnThread { try control.messages(in: topology.queue, virtualHost: virtualHost.name)?.unacked } == 50
+                })
+            process.send(SIGKILL)
+            #expect(process.wait() == .signaled(SIGKILL))
+        }
+        try await expectEventually(within: .seconds(30)) { try broker.messageCount(queue: topology.deadLetterQueue) == 50 }
+        try lock.query("ROLLBACK")
+
+        // The next start sweeps them back from the dead-letter queue: not one is lost, and it says so.
+        let process = try sync.start()
+        try await expectEventually(within: .seconds(60)) { try Self.count(in: read) == 50 }
+        try await expectEventually(within: .seconds(30)) { try broker.messageCount(queue: topology.deadLetterQueue) == 0 }
+        try await expectEventually(within: .seconds(30)) { try await sync.metrics().value("events_recovered_total") == 50 }
+        let recovered = sync.logLines(containing: "dead-lettered events recovered")
+        #expect(recovered.count >= 1)
+        #expect(recovered.first?.contains("delivery_limit") == true)
+        #expect(try sync.verify() == .exited(0))
+        process.send(SIGTERM)
+        #expect(process.wait(within: .seconds(10)) == .exited(0))
+        broker.close()
         try await onOwnThread { virtualHost.delete() }
         sync.removeLog()
     }
@@ -86,11 +130,13 @@ import TestSupport
     }
 }
 
-/// How the test starts the built `read-model-sync`: its environment, and one log file for every run.
+/// How the test starts the built `read-model-sync`: its environment, its port, and one log file for every run.
 struct ReadModelSyncProcess {
     let write: TestDatabase
     let read: TestDatabase
     let amqpURL: URL
+    var logLevel = "warning"
+    let port = (try? PrivateServer.freePort()) ?? 0
     let log = FileManager.default.temporaryDirectory
         .appendingPathComponent("read-model-sync-\(UUID().uuidString.prefix(8).lowercased()).log").path
 
@@ -99,9 +145,27 @@ struct ReadModelSyncProcess {
             BuiltProducts.executable("read-model-sync"),
             environment: [
                 "READ_DB_URL": read.url.absoluteString, "AMQP_URL": amqpURL.absoluteString, "HOST": "127.0.0.1",
-                "PORT": "\(try PrivateServer.freePort())", "LOG_LEVEL": "warning",
+                "PORT": "\(port)", "LOG_LEVEL": logLevel,
             ],
             output: log, errors: log)
+    }
+
+    /// GETs `path` of the running process; nil while it does not answer.
+    func get(_ path: String) async throws -> HTTPClientResponse? {
+        let client = try HTTPClient(configuration: HTTPClientConfiguration(connectTimeout: .seconds(1), timeout: .seconds(5)))
+        let response = try? await client.get("http://127.0.0.1:\(port)\(path)")
+        await client.close()
+        return response
+    }
+
+    func metrics() async throws -> MetricsReading {
+        MetricsReading(text: try await get("/metrics")?.text ?? "")
+    }
+
+    /// The log lines (JSON objects) whose text contains `text`.
+    func logLines(containing text: String) -> [String] {
+        let contents = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return contents.split(separator: "\n").map(String.init).filter { $0.contains(text) }
     }
 
     /// Runs `read-model-sync verify` against the test's databases.

@@ -14,7 +14,7 @@ import TestSupport
         let write: TestDatabase
         let read: TestDatabase
         let topology: AMQPTopology
-        let amqp: AMQPSettings
+        var amqp: AMQPSettings
 
         static func make() throws -> Setup {
             let name = "test_\(UUID().uuidString.prefix(8).lowercased())"
@@ -40,11 +40,15 @@ import TestSupport
                             messageID: UUID().uuidString))
         }
 
-        /// Runs read-model-sync while `body` runs.
-        func withReadModelSync(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        /// Runs read-model-sync while `body` runs; quick retries, so the tests need not wait long.
+        func withReadModelSync(
+            sweepingEvery sweep: Duration = .seconds(30), _ body: @Sendable (any TestClientProtocol) async throws -> Void
+        ) async throws {
             var settings = ReadModelSyncSettings(
                 server: HTTPServerSettings(port: 8780), readDatabase: read.settings(), amqp: amqp)
             settings.topology = topology
+            settings.projection.backoff = Backoff(initial: .milliseconds(100), maximum: .milliseconds(500))
+            settings.projection.deadLetterSweepInterval = sweep
             let app = try await buildReadModelSync(settings: settings, logger: TestServers.logger, metrics: PrometheusCollectorRegistry())
             try await app.test(.router, body)
         }
@@ -56,6 +60,36 @@ import TestSupport
         func admin() throws -> ReadModelAdmin {
             ReadModelAdmin(write: try write.connect(), read: try read.connect())
         }
+
+        func deadLetterCount() throws -> Int { try broker().messageCount(queue: topology.deadLetterQueue) }
+    }
+
+    static func metrics(_ client: any TestClientProtocol) async throws -> MetricsReading {
+        MetricsReading(text: String(buffer: try await client.execute(uri: "/metrics", method: .get).body))
+    }
+
+    static func ready(_ client: any TestClientProtocol) async throws -> (status: HTTPResponse.Status, body: String) {
+        let response = try await client.execute(uri: "/ready", method: .get)
+        return (response.status, String(buffer: response.body))
+    }
+
+    /// Makes the read model raise `sqlState` on every insert into buy_order (or only for orders of
+    /// `amount`), as a database that refuses writes, is full, times out or waits for a lock would.
+    static func refuseWrites(_ read: TestDatabase, sqlState: String, amount: String? = nil) throws {
+        let condition = amount.map { "NEW.currency_amount = \($0)" } ?? "true"
+        try read.connect().execute(
+            script: """
+                CREATE FUNCTION refuse_writes() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF \(condition) THEN RAISE EXCEPTION 'refused for a test' USING ERRCODE = '\(sqlState)'; END IF;
+                    RETURN NEW;
+                END $$;
+                CREATE TRIGGER refuse_writes BEFORE INSERT ON buy_order FOR EACH ROW EXECUTE FUNCTION refuse_writes();
+                """)
+    }
+
+    static func acceptWrites(_ read: TestDatabase) throws {
+        try read.connect().execute(script: "DROP TRIGGER refuse_writes ON buy_order; DROP FUNCTION refuse_writes();")
     }
 
     /// An event for an order stored in `write` (so verify can compare), as the write side publishes it.
@@ -80,8 +114,8 @@ import TestSupport
         try setup.publish(first, on: broker)
         try setup.publish(second, on: broker)
         try await setup.withReadModelSync { client in
-            try await expectEventually { try setup.readCount() == 2 }
-            try await expectEventually { try await client.execute(uri: "/ready", method: .get).status == .ok }
+            try await expectEventually(within: .seconds(30)) { try setup.readCount() == 2 }
+            try await expectEventually(within: .seconds(30)) { try await client.execute(uri: "/ready", method: .get).status == .ok }
         }
         #expect(try setup.admin().verify() == nil)
     }
@@ -97,7 +131,7 @@ import TestSupport
         try setup.publish(poison, on: broker)
         try setup.publish(good, on: broker)
         try await setup.withReadModelSync { _ in
-            try await expectEventually { try setup.readCount() == 1 }
+            try await expectEventually(within: .seconds(30)) { try setup.readCount() == 1 }
         }
         let dead = try #require(try broker.get(queue: setup.topology.deadLetterQueue))
         #expect(String(decoding: dead.body, as: UTF8.self) == poison)
@@ -112,11 +146,127 @@ import TestSupport
         let pattern = field == "amount" ? #""currency_amount":"100.00""# : #""currency":"USD""#
         try setup.publish(event.replacingOccurrences(of: pattern, with: replacement), on: broker)
         try await setup.withReadModelSync { _ in
-            try await expectEventually {
+            try await expectEventually(within: .seconds(30)) {
                 (try? setup.broker().messageCount(queue: setup.topology.deadLetterQueue)) == 1
             }
         }
         #expect(try setup.readCount() == 0)
+    }
+
+    @Test(arguments: ["25006", "53100", "53200", "58030", "57014", "55P03"])
+    func holdsEveryEventWhileTheReadModelRefusesWritesAndAppliesThemAfter(sqlState: String) async throws {
+        let setup = try Setup.make()
+        let broker = try setup.broker()
+        try Self.refuseWrites(setup.read, sqlState: sqlState)
+        for _ in 0..<20 { try setup.publish(try Self.storeOrder(in: setup.write), on: broker) }
+        try await setup.withReadModelSync { client in
+            try await expectEventually(within: .seconds(30)) {
+                let (status, body) = try await Self.ready(client)
+                return status == .serviceUnavailable && body.contains("holding 20 events") && body.contains("SQLSTATE \(sqlState)")
+            }
+            // Held for several retries: nothing is dead-lettered, nothing spends the delivery limit.
+            try await expectEventually(within: .seconds(30)) { try await Self.metrics(client).value("projection_holds_total") ?? 0 >= 5 }
+            #expect(try setup.deadLetterCount() == 0)
+            #expect(try setup.readCount() == 0)
+            try Self.acceptWrites(setup.read)
+            try await expectEventually(within: .seconds(30)) { try setup.readCount() == 20 }
+            try await expectEventually(within: .seconds(30)) { try await Self.ready(client).status == .ok }
+            let metrics = try await Self.metrics(client)
+            #expect(metrics.value("events_dead_lettered_total") == 0)
+            #expect(metrics.value("events_applied_total") == 20)
+            #expect(metrics.value("projection_held_events") == 0)
+        }
+        #expect(try setup.deadLetterCount() == 0)
+        #expect(try setup.admin().verify() == nil)
+    }
+
+    @Test func deadLettersOnlyTheEventWhoseDataTheReadModelRefuses() async throws {
+        let setup = try Setup.make()
+        let broker = try setup.broker()
+        try setup.read.connect().query("ALTER TABLE buy_order ADD CONSTRAINT no_13_13 CHECK (currency_amount <> 13.13)")
+        for amount in ["1.00", "13.13", "2.00", "3.00"] {
+            try setup.publish(try Self.storeOrder(in: setup.write, amount: amount), on: broker)
+        }
+        try await setup.withReadModelSync { client in
+            try await expectEventually(within: .seconds(30)) { try setup.readCount() == 3 && (try setup.deadLetterCount()) == 1 }
+            #expect(try await Self.metrics(client).value("events_dead_lettered_total") == 1)
+        }
+        let dead = try #require(try broker.get(queue: setup.topology.deadLetterQueue))
+        #expect(try BuyOrderCreatedEvent(json: Data(dead.body)).order.currencyAmount.description == "13.13")
+        guard case .string(let reason)? = dead.headers[AMQPMessage.deathReasonHeader] else {
+            Issue.record("no \(AMQPMessage.deathReasonHeader) header")
+            return
+        }
+        #expect(reason.contains("SQLSTATE 23514"))
+    }
+
+    @Test func anEventThatFailsAloneWhileItsNeighboursApplyIsDeadLettered() async throws {
+        let setup = try Setup.make()
+        let broker = try setup.broker()
+        try Self.refuseWrites(setup.read, sqlState: "P0001", amount: "13.13")
+        // Published before read-model-sync starts, so they arrive in one batch.
+        for amount in ["1.00", "2.00", "13.13", "3.00"] {
+            try setup.publish(try Self.storeOrder(in: setup.write, amount: amount), on: broker)
+        }
+        try await setup.withReadModelSync { _ in
+            try await expectEventually(within: .seconds(30)) { try setup.readCount() == 3 && (try setup.deadLetterCount()) == 1 }
+        }
+        let dead = try #require(try broker.get(queue: setup.topology.deadLetterQueue))
+        #expect(dead.headers[AMQPMessage.deathReasonHeader].map { "\($0)".contains("failed alone") } == true)
+    }
+
+    @Test func sweepsValidEventsBackFromTheDeadLetterQueueAndFlagsTheRest() async throws {
+        let setup = try Setup.make()
+        let broker = try setup.broker()
+        // As the broker dead-letters after the delivery limit: straight through the dead-letter exchange.
+        for _ in 0..<3 {
+            try broker.publish(
+                AMQPMessage(
+                    exchange: setup.topology.deadLetterExchange, routingKey: setup.topology.routingKey,
+                    body: Array(try Self.storeOrder(in: setup.write).utf8), messageID: UUID().uuidString))
+        }
+        try broker.publish(
+            AMQPMessage(
+                exchange: setup.topology.deadLetterExchange, routingKey: setup.topology.routingKey, body: Array("not json".utf8),
+                messageID: "poison-1", headers: [AMQPMessage.deathReasonHeader: "not JSON"]))
+        try await setup.withReadModelSync(sweepingEvery: .milliseconds(500)) { client in
+            try await expectEventually(within: .seconds(30)) { try setup.readCount() == 3 }
+            try await expectEventually(within: .seconds(30)) {
+                let (status, body) = try await Self.ready(client)
+                return status == .ok && body.contains(#""name":"dead_letters","status":"degraded""#) && body.contains("1 messages parked")
+            }
+            let metrics = try await Self.metrics(client)
+            #expect(metrics.value("events_recovered_total") == 3)
+            #expect(metrics.value("dead_letters_parked") == 1)
+        }
+        #expect(try setup.admin().verify() == nil)
+        let parked = try #require(try broker.get(queue: setup.topology.deadLetterQueue))
+        #expect(parked.messageID == "poison-1")
+        #expect(try broker.get(queue: setup.topology.deadLetterQueue) == nil)
+    }
+
+    @Test func keepsItsBrokerConnectionsWhileIdle() async throws {
+        let name = "read-model-sync-\(UUID().uuidString.prefix(8))"
+        var configured = try Setup.make()
+        configured.amqp.heartbeat = .seconds(1)
+        configured.amqp.connectionName = name
+        let setup = configured
+        let control = try RabbitMQControl.shared()
+        try await setup.withReadModelSync { client in
+            try await expectEventually(within: .seconds(30)) { try await Self.ready(client).status == .ok }
+            let before = try await onOwnThread { try control.connections(mentioning: name).sorted() }
+            #expect(before.count == 2)
+            // Idle for several heartbeats: the consumer waits on its connection, the dead-letter one is serviced.
+            try await Task.sleep(for: .seconds(5))
+            #expect(try await onOwnThread { try control.connections(mentioning: name).sorted() } == before)
+            let broker = try setup.broker()
+            try setup.publish(try Self.storeOrder(in: setup.write), on: broker)
+            try await expectEventually(within: .seconds(30)) { try setup.readCount() == 1 }
+            let metrics = try await Self.metrics(client)
+            #expect(metrics.value("amqp_reconnects_total", #"session="projection""#) == 0)
+            #expect(metrics.value("amqp_reconnects_total", #"session="dead-letters""#) == 0)
+            #expect(metrics.value("amqp_connected", #"session="dead-letters""#) == 1)
+        }
     }
 
     @Test func rebuildFromAnEmptyReadModelEqualsTheWriteModel() throws {

@@ -1,6 +1,8 @@
 import Core
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -36,6 +38,62 @@ public func withLocalServer<Context: RequestContext & InitializableFromSource<Ap
             await services.triggerGracefulShutdown()
             throw error
         }
+    }
+}
+
+/// Runs `app` as its builder made it (its own server, limits and connection bound: build it with port 0)
+/// on a real socket while `body` runs with the running server, which can begin its graceful drain.
+public func withLiveApplication<App: ApplicationProtocol, T: Sendable>(
+    _ app: App, _ body: @Sendable (LiveApplication) async throws -> T
+) async throws -> T {
+    let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+    let reporting = PortReportingApplication(base: app) { port in
+        portSink.yield(port)
+        portSink.finish()
+    }
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        let services = ServiceGroup(configuration: .init(services: [reporting], logger: TestServers.logger))
+        group.addTask { try await services.run() }
+        do {
+            guard let port = await ports.first(where: { _ in true }), port > 0 else { throw LocalServerError() }
+            let value = try await body(LiveApplication(port: port, services: services))
+            await services.triggerGracefulShutdown()
+            return value
+        } catch {
+            await services.triggerGracefulShutdown()
+            throw error
+        }
+    }
+}
+
+/// A running application: its port, and the graceful shutdown SIGTERM would begin.
+public struct LiveApplication: Sendable {
+    public let port: Int
+    let services: ServiceGroup
+
+    public func beginGracefulShutdown() async {
+        await services.triggerGracefulShutdown()
+    }
+}
+
+/// `base` unchanged but for reporting the port its server bound.
+private struct PortReportingApplication<Base: ApplicationProtocol>: ApplicationProtocol {
+    typealias Responder = Base.Responder
+
+    let base: Base
+    let report: @Sendable (Int) -> Void
+
+    var responder: Responder { get async throws { try await base.responder } }
+    var server: HTTPServerBuilder { base.server }
+    var eventLoopGroup: any EventLoopGroup { base.eventLoopGroup }
+    var configuration: ApplicationConfiguration { base.configuration }
+    var logger: Logger { base.logger }
+    var services: [any Service] { base.services }
+    var processesRunBeforeServerStart: [@Sendable () async throws -> Void] { base.processesRunBeforeServerStart }
+
+    @Sendable func onServerRunning(_ channel: any Channel) async {
+        await base.onServerRunning(channel)
+        report(channel.localAddress?.port ?? 0)
     }
 }
 

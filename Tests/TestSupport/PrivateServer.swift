@@ -73,3 +73,13 @@ public final class PrivateServer: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }
+
+extension PrivateServer {
+    /// Database `name` of this PostgreSQL (scripts/postgres.sh creates write_model and read_model), with
+    /// `schema`'s migrations applied unless it is nil.
+    public func database(_ name: String, migrating schema: TestDatabase.Schema? = nil) throws -> TestDatabase {
+        let database = TestDatabase(name: name, url: URL(string: "postgresql://postgres@127.0.0.1:\(port)/\(name)")!)
+        if let schema { try database.migrate(schema) }
+        return database
+    }
+}

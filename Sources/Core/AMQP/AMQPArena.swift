@@ -2,10 +2,10 @@ import CRabbitMQ
 
 /// C memory for the strings and tables of outgoing methods, freed all at once in `deinit`.
 /// Keep it alive until the rabbitmq-c call that reads them has returned.
-final class AMQPArena {
+package final class AMQPArena {
     private let pool: UnsafeMutablePointer<amqp_pool_t>
 
-    init() {
+    package init() {
         pool = .allocate(capacity: 1)
         init_amqp_pool(pool, 4096)
     }
@@ -15,7 +15,7 @@ final class AMQPArena {
         pool.deallocate()
     }
 
-    func bytes(_ string: String) throws -> amqp_bytes_t {
+    package func bytes(_ string: String) throws -> amqp_bytes_t {
         try bytes(Array(string.utf8))
     }
 

@@ -27,7 +27,9 @@ extension AMQPConnection {
         while true {
             amqp_maybe_release_buffers(state)
             var frame = amqp_frame_t()
-            var wait = timeval(deadline - .now)
+            // Never a zero wait: rabbitmq-c treats it as "poll once" and then never notices that the
+            // broker's heartbeats stopped; any wait past that deadline reports the dead connection.
+            var wait = timeval(max(deadline - .now, .microseconds(1)))
             let status = amqp_simple_wait_frame_noblock(state, &frame, &wait)
             if status == AMQP_STATUS_TIMEOUT.rawValue { return nil }
             try check(status: status, "waiting for the broker")
@@ -111,8 +113,8 @@ extension AMQPConnection {
         )
     }
 
-    /// Sends pending heartbeats and takes in whatever the broker sent, without waiting.
-    /// Deliveries are kept for `nextDelivery`; a broker close or a dead socket closes the connection.
+    /// Sends due heartbeats and takes in whatever the broker sent, without waiting. Deliveries are kept
+    /// for `nextDelivery`; a broker close, a dead socket or missed broker heartbeats close the connection.
     public func processIncoming() throws {
         while let event = try nextEvent(until: .now) {
             if case .delivery(let delivery) = event {

@@ -52,22 +52,8 @@ extension AMQPConnection {
         return tracker.outcomes
     }
 
-    /// Publishes a copy of `delivery` to the dead-letter `exchange` with `reason` in its
-    /// `x-death-reason` header, waits for the confirm, then acks the original.
-    public func deadLetter(
-        _ delivery: AMQPDelivery,
-        exchange: String,
-        reason: String,
-        timeout: Duration = .seconds(10)
-    )
-        throws
-    {
-        try publish(AMQPMessage.deadLetter(delivery, exchange: exchange, reason: reason), timeout: timeout)
-        try ack(delivery.tag)
-    }
-
     /// Puts the channel in confirm mode (confirm.select); publishing does this on first use.
-    public func enableConfirms() throws {
+    func enableConfirms() throws {
         try ensureOpen()
         guard !confirmsEnabled else { return }
         _ = amqp_confirm_select(state, Self.channel)

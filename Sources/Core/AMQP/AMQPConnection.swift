@@ -5,16 +5,25 @@ import Synchronization
 /// One AMQP 0-9-1 connection to RabbitMQ with one channel, over rabbitmq-c. Every call blocks.
 ///
 /// Explicitly not Sendable: rabbitmq-c state must not be touched by two threads. Create it, use it and
-/// drop it on one thread; `AMQPWorker` gives it a dedicated thread for async code.
+/// drop it on one thread (`AMQPSession` does, for the loops of the services).
 ///
 /// Any broker or socket failure closes it for good (`isOpen` turns false, `failure` says why); the
-/// owner replaces it with a new connection.
+/// owner replaces it with a new connection. Given a `StopFlag`, a blocking call still running
+/// `stopGrace` after the flag is set (connecting, an RPC, a confirm wait) fails at once.
 public final class AMQPConnection {
-    /// The one channel every method uses.
-    static let channel: amqp_channel_t = 1
+    /// The one channel every method uses. (`package`, like the state and the checks below, for the
+    /// test helpers in Tests/TestSupport.)
+    package static let channel: amqp_channel_t = 1
     private static let nextID = Atomic<UInt64>(1)
+    /// How long blocking calls may still run once stopping began, so work in flight can finish.
+    public static let stopGrace = Duration.seconds(1)
+    /// The bound of the close handshake: a broker that does not answer it in time is left anyway.
+    static let closeTimeout = Duration.milliseconds(500)
 
-    let state: amqp_connection_state_t
+    package let state: amqp_connection_state_t
+    private let interrupter: AMQPSocketInterrupter
+    private let stop: StopFlag?
+    private let stopHandler: Int?
     /// Tells deliveries of this connection from those of earlier ones.
     public let id: UInt64
     public let settings: AMQPSettings
@@ -30,19 +39,34 @@ public final class AMQPConnection {
     /// Deliveries that arrived while waiting for something else, oldest first.
     var pendingDeliveries: [AMQPDelivery] = []
 
-    /// Connects, logs in and opens the channel (blocking, bounded by the settings' timeouts).
-    public convenience init(settings: AMQPSettings) throws {
-        self.init(state: try Self.open(settings), settings: settings)
-    }
-
-    private init(state: amqp_connection_state_t, settings: AMQPSettings) {
+    /// Connects, logs in and opens the channel (blocking, bounded by the settings' timeouts, and
+    /// by `stop`'s grace once it is set).
+    public init(settings: AMQPSettings, stop: StopFlag? = nil) throws {
+        guard let state = amqp_new_connection() else {
+            throw AMQPError(.protocolError, message: "out of memory")
+        }
+        let interrupter = AMQPSocketInterrupter()
+        let stopHandler = stop?.whenSet { interrupter.interrupt(after: Self.stopGrace) }
+        do {
+            try Self.handshake(state, settings, interrupter)
+        } catch {
+            if let stopHandler { stop?.remove(stopHandler) }
+            interrupter.release()
+            amqp_destroy_connection(state)
+            throw error
+        }
         self.state = state
         self.settings = settings
+        self.interrupter = interrupter
+        self.stop = stop
+        self.stopHandler = stopHandler
         self.id = Self.nextID.add(1, ordering: .relaxed).oldValue
     }
 
     deinit {
         close()
+        if let stopHandler { stop?.remove(stopHandler) }
+        interrupter.release()
         amqp_destroy_connection(state)
     }
 
@@ -51,38 +75,28 @@ public final class AMQPConnection {
     /// The heartbeat interval agreed with the broker; zero when off.
     public var heartbeat: Duration { .seconds(Int(amqp_get_heartbeat(state))) }
 
-    /// Closes the channel and the connection politely (what is still open of them); idempotent.
-    /// Errors are ignored: the connection is finished either way.
+    /// Closes the connection politely (connection.close also closes its channel) unless it failed;
+    /// idempotent. The handshake is bounded by `closeTimeout`; errors are ignored: the connection is
+    /// finished either way.
     public func close() {
         guard !isClosed else { return }
         isClosed = true
         switch failure?.code {
-        case nil, .consumerCancelled?:
-            _ = amqp_channel_close(state, Self.channel, Int32(AMQP_REPLY_SUCCESS))
-            _ = amqp_connection_close(state, Int32(AMQP_REPLY_SUCCESS))
-        case .channelClosed?:
+        case nil, .consumerCancelled?, .channelClosed?:
+            var timeout = timeval(min(settings.rpcTimeout, Self.closeTimeout))
+            _ = amqp_set_rpc_timeout(state, &timeout)
             _ = amqp_connection_close(state, Int32(AMQP_REPLY_SUCCESS))
         default:
             break
         }
+        interrupter.release()
     }
 
     // MARK: - Connecting
 
-    private static func open(_ settings: AMQPSettings) throws -> amqp_connection_state_t {
-        guard let state = amqp_new_connection() else {
-            throw AMQPError(.protocolError, message: "out of memory")
-        }
-        do {
-            try handshake(state, settings)
-            return state
-        } catch {
-            amqp_destroy_connection(state)
-            throw error
-        }
-    }
-
-    private static func handshake(_ state: amqp_connection_state_t, _ settings: AMQPSettings) throws {
+    private static func handshake(
+        _ state: amqp_connection_state_t, _ settings: AMQPSettings, _ interrupter: AMQPSocketInterrupter
+    ) throws {
         let endpoint = settings.endpoint
         guard let socket = amqp_tcp_socket_new(state) else {
             throw AMQPError(.protocolError, message: "could not create a socket")
@@ -96,6 +110,7 @@ public final class AMQPConnection {
             }
             throw AMQPError(.connectionFailed, message: "could not connect to \(endpoint): \(reason)")
         }
+        interrupter.attach(amqp_get_sockfd(state))
         var rpcTimeout = timeval(settings.rpcTimeout)
         guard amqp_set_handshake_timeout(state, &connectTimeout) == AMQP_STATUS_OK.rawValue,
             amqp_set_rpc_timeout(state, &rpcTimeout) == AMQP_STATUS_OK.rawValue
@@ -134,7 +149,7 @@ public final class AMQPConnection {
 
     // MARK: - Failures
 
-    func ensureOpen() throws {
+    package func ensureOpen() throws {
         if let failure { throw failure }
         if isClosed { throw AMQPError(.connectionClosed, message: "the connection was closed") }
     }
@@ -142,6 +157,8 @@ public final class AMQPConnection {
     /// Records `error` as the reason this connection is unusable, and returns it to throw.
     func fail(_ error: AMQPError) -> AMQPError {
         if failure == nil { failure = error }
+        // rabbitmq-c may have closed the socket: let go of it.
+        interrupter.release()
         return error
     }
 
@@ -151,7 +168,7 @@ public final class AMQPConnection {
     }
 
     /// Checks the last synchronous method's reply (for the calls that return a pointer).
-    func checkLastReply(_ context: @autoclosure () -> String) throws {
+    package func checkLastReply(_ context: @autoclosure () -> String) throws {
         try check(amqp_get_rpc_reply(state), context())
     }
 

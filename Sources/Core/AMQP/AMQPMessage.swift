@@ -1,3 +1,5 @@
+import Foundation
+
 /// A value in an AMQP field table (message headers, queue arguments). Floating-point and decimal
 /// fields of incoming tables are left out: nothing here needs them.
 public indirect enum AMQPFieldValue: Sendable, Equatable {
@@ -51,11 +53,14 @@ public struct AMQPMessage: Sendable, Equatable {
 
     /// The header that carries why a message was dead-lettered by its consumer.
     public static let deathReasonHeader = "x-death-reason"
+    /// The header that carries when its consumer dead-lettered it (seconds since the epoch, an AMQP timestamp).
+    public static let deathTimeHeader = "x-death-time"
 
     /// A copy of `delivery` for the dead-letter exchange, with the reason it could not be applied.
     public static func deadLetter(_ delivery: AMQPDelivery, exchange: String, reason: String) -> AMQPMessage {
         var headers = delivery.headers
         headers[deathReasonHeader] = .string(reason)
+        headers[deathTimeHeader] = .timestamp(UInt64(time(nil)))
         headers["x-original-exchange"] = .string(delivery.exchange)
         return AMQPMessage(
             exchange: exchange,

@@ -1,57 +1,71 @@
-/// What to do next with an AMQP session, without doing any I/O: connect → declare the topology →
-/// start consuming → ready; a failed step waits (exponential backoff) and connects again, up to the
-/// retry policy's limit; a connection lost while ready starts over at once.
+/// What to do next with a broker session, without any I/O: connect → declare the topology → start
+/// consuming → ready. A failed step, or a ready connection that breaks, drops the connection, waits
+/// (the backoff grows with each failure in a row, up to its cap) and connects again, to the next
+/// endpoint when there are several, for as long as the session runs: a long-running loop never
+/// gives up. Each change of state the driver should log comes with the action, once per outage.
 ///
-/// The driver performs each returned action and reports back with `succeeded()`, `failed()`,
-/// `waited()`, `cancel()` or `connectionLost()`.
+/// The driver performs each action and reports back with `succeeded()`, `failed()`, `waited()`,
+/// `connectionLost()` or `stop()`.
 public struct AMQPSessionStateMachine: Sendable, Equatable {
     public enum State: Sendable, Equatable {
-        case disconnected
-        case connecting(attempt: Int)
-        case declaring(attempt: Int)
-        case subscribing(attempt: Int)
-        case ready
-        case waiting(beforeAttempt: Int)
-        case closed
+        case idle
+        case connecting(endpoint: Int)
+        case declaring(endpoint: Int)
+        case subscribing(endpoint: Int)
+        case ready(endpoint: Int)
+        case waiting(endpoint: Int)
+        case stopped
+    }
+
+    /// A change of state worth one log line.
+    public enum Announcement: Sendable, Equatable {
+        /// The ready connection broke.
+        case lost
+        /// Connecting failed, the first time since the session was last ready (or started).
+        case unavailable
     }
 
     public enum Action: Sendable, Equatable {
-        /// Open a new connection (dropping any previous one).
-        case connect(attempt: Int)
+        /// Open a connection to `endpoints[endpoint]`.
+        case connect(endpoint: Int)
         case declareTopology
         case startConsuming
-        /// The connection is ready: hand it to the caller.
-        case useConnection
-        /// Drop the connection, wait, then report `waited()`.
-        case wait(Duration, beforeAttempt: Int)
-        /// Drop the connection and report the last error: the retry limit is reached.
-        case giveUp
-        /// The session was closed: refuse the work.
-        case refuse
+        /// The connection is ready to use. `reconnected`: an earlier connection of this session was ready
+        /// (count a reconnect); `afterFailures`: the failed attempts since then.
+        case ready(reconnected: Bool, afterFailures: Int)
+        /// Drop the connection, wait, then report `waited()`; log `announcement` if there is one.
+        case wait(Duration, announcement: Announcement?)
+        /// Drop the connection; the session is over.
+        case stop
     }
 
-    public private(set) var state: State = .disconnected
-    public let policy: AMQPRetryPolicy
+    public private(set) var state: State = .idle
+    /// Failed attempts (and lost connections) since the session was last ready.
+    public private(set) var failures = 0
+    public let backoff: Backoff
+    public let endpointCount: Int
     public let declaresTopology: Bool
     public let consumes: Bool
+    private var endpoint = 0
+    private var hasBeenReady = false
 
-    public init(policy: AMQPRetryPolicy, declaresTopology: Bool, consumes: Bool) {
-        self.policy = policy
+    public init(backoff: Backoff, endpointCount: Int = 1, declaresTopology: Bool, consumes: Bool) {
+        precondition(endpointCount >= 1)
+        self.backoff = backoff
+        self.endpointCount = endpointCount
         self.declaresTopology = declaresTopology
         self.consumes = consumes
     }
 
-    /// Work wants the connection.
+    /// The session begins.
     public mutating func start() -> Action {
         switch state {
-        case .disconnected:
-            state = .connecting(attempt: 1)
-            return .connect(attempt: 1)
-        case .ready:
-            return .useConnection
-        case .closed:
-            return .refuse
-        case .connecting, .declaring, .subscribing, .waiting:
+        case .idle:
+            state = .connecting(endpoint: endpoint)
+            return .connect(endpoint: endpoint)
+        case .stopped:
+            return .stop
+        case .connecting, .declaring, .subscribing, .ready, .waiting:
             preconditionFailure("start() while \(state)")
         }
     }
@@ -59,16 +73,18 @@ public struct AMQPSessionStateMachine: Sendable, Equatable {
     /// The step of the last action finished.
     public mutating func succeeded() -> Action {
         switch state {
-        case .connecting(let attempt):
-            return declaresTopology ? declaring(attempt) : afterDeclaring(attempt)
-        case .declaring(let attempt):
-            return afterDeclaring(attempt)
-        case .subscribing:
-            state = .ready
-            return .useConnection
-        case .closed:
-            return .refuse
-        case .disconnected, .ready, .waiting:
+        case .connecting(let endpoint) where declaresTopology:
+            state = .declaring(endpoint: endpoint)
+            return .declareTopology
+        case .connecting(let endpoint), .declaring(let endpoint):
+            guard consumes else { return ready(endpoint) }
+            state = .subscribing(endpoint: endpoint)
+            return .startConsuming
+        case .subscribing(let endpoint):
+            return ready(endpoint)
+        case .stopped:
+            return .stop
+        case .idle, .ready, .waiting:
             preconditionFailure("succeeded() while \(state)")
         }
     }
@@ -76,62 +92,60 @@ public struct AMQPSessionStateMachine: Sendable, Equatable {
     /// The step of the last action failed.
     public mutating func failed() -> Action {
         switch state {
-        case .connecting(let attempt), .declaring(let attempt), .subscribing(let attempt):
-            guard attempt < policy.maxAttempts else {
-                state = .disconnected
-                return .giveUp
-            }
-            state = .waiting(beforeAttempt: attempt + 1)
-            return .wait(policy.delay(after: attempt), beforeAttempt: attempt + 1)
-        case .closed:
-            return .refuse
-        case .disconnected, .ready, .waiting:
+        case .connecting, .declaring, .subscribing:
+            return backOff(announcement: failures == 0 ? .unavailable : nil)
+        case .stopped:
+            return .stop
+        case .idle, .ready, .waiting:
             preconditionFailure("failed() while \(state)")
         }
     }
 
-    /// The backoff of a `.wait` action is over.
+    /// The ready connection broke (an error, a broker close, a missed heartbeat).
+    public mutating func connectionLost() -> Action {
+        switch state {
+        case .ready:
+            return backOff(announcement: .lost)
+        case .stopped:
+            return .stop
+        case .idle, .connecting, .declaring, .subscribing, .waiting:
+            preconditionFailure("connectionLost() while \(state)")
+        }
+    }
+
+    /// The wait of a `.wait` action is over.
     public mutating func waited() -> Action {
         switch state {
-        case .waiting(let attempt):
-            state = .connecting(attempt: attempt)
-            return .connect(attempt: attempt)
-        case .closed:
-            return .refuse
-        default:
+        case .waiting(let endpoint):
+            state = .connecting(endpoint: endpoint)
+            return .connect(endpoint: endpoint)
+        case .stopped:
+            return .stop
+        case .idle, .connecting, .declaring, .subscribing, .ready:
             preconditionFailure("waited() while \(state)")
         }
     }
 
-    /// The ready connection broke (an error, a broker close, a missed heartbeat).
-    public mutating func connectionLost() {
-        if state == .ready { state = .disconnected }
+    /// Stopping began: every later event answers `.stop`.
+    public mutating func stop() -> Action {
+        state = .stopped
+        return .stop
     }
 
-    /// The driver abandoned connecting (its caller was cancelled): the next `start()` begins anew.
-    public mutating func cancel() {
-        switch state {
-        case .connecting, .declaring, .subscribing, .waiting: state = .disconnected
-        case .disconnected, .ready, .closed: break
+    private mutating func ready(_ endpoint: Int) -> Action {
+        state = .ready(endpoint: endpoint)
+        defer {
+            failures = 0
+            hasBeenReady = true
         }
+        return .ready(reconnected: hasBeenReady, afterFailures: failures)
     }
 
-    /// No more work: every later event answers `.refuse`.
-    public mutating func close() {
-        state = .closed
-    }
-
-    private mutating func declaring(_ attempt: Int) -> Action {
-        state = .declaring(attempt: attempt)
-        return .declareTopology
-    }
-
-    private mutating func afterDeclaring(_ attempt: Int) -> Action {
-        if consumes {
-            state = .subscribing(attempt: attempt)
-            return .startConsuming
-        }
-        state = .ready
-        return .useConnection
+    /// Waits before the next attempt, on the next endpoint.
+    private mutating func backOff(announcement: Announcement?) -> Action {
+        failures += 1
+        endpoint = (endpoint + 1) % endpointCount
+        state = .waiting(endpoint: endpoint)
+        return .wait(backoff.delay(afterFailures: failures), announcement: announcement)
     }
 }

@@ -3,6 +3,8 @@ import Foundation
 /// Where and how to connect to RabbitMQ.
 public struct AMQPSettings: Sendable {
     public var endpoint: AMQPEndpoint
+    /// Brokers of the same cluster to try in turn when `endpoint` does not answer (`AMQPSession` rotates).
+    public var failoverEndpoints: [AMQPEndpoint]
     /// Proposed heartbeat interval; the broker may lower it. Zero turns heartbeats off.
     public var heartbeat: Duration
     /// Bounds the TCP connect and the login handshake.
@@ -17,14 +19,19 @@ public struct AMQPSettings: Sendable {
         heartbeat: Duration = .seconds(30),
         connectTimeout: Duration = .seconds(5),
         rpcTimeout: Duration = .seconds(10),
-        connectionName: String? = nil
+        connectionName: String? = nil,
+        failoverEndpoints: [AMQPEndpoint] = []
     ) {
         self.endpoint = endpoint
+        self.failoverEndpoints = failoverEndpoints
         self.heartbeat = heartbeat
         self.connectTimeout = connectTimeout
         self.rpcTimeout = rpcTimeout
         self.connectionName = connectionName
     }
+
+    /// `endpoint` first, then the failover endpoints.
+    public var endpoints: [AMQPEndpoint] { [endpoint] + failoverEndpoints }
 
     public static let defaultURL = "amqp://guest:guest@127.0.0.1:5672/%2f"
 
@@ -35,7 +42,7 @@ public struct AMQPSettings: Sendable {
             throw ConfigurationError(
                 variable: "AMQP_URL",
                 expected: "an amqp://user:password@host:port/vhost URL",
-                actual: url.absoluteString
+                actual: url.redactingPassword
             )
         }
         return AMQPSettings(endpoint: endpoint, connectionName: connectionName)

@@ -108,18 +108,4 @@ extension AMQPConnection {
         try checkLastReply("queue.declare (passive) \(queue)")
         return Int(declared?.pointee.message_count ?? 0)
     }
-
-    public func deleteQueue(_ name: String) throws {
-        try ensureOpen()
-        let arena = AMQPArena()
-        _ = amqp_queue_delete(state, Self.channel, try arena.bytes(name), 0, 0)
-        try checkLastReply("queue.delete \(name)")
-    }
-
-    public func deleteExchange(_ name: String) throws {
-        try ensureOpen()
-        let arena = AMQPArena()
-        _ = amqp_exchange_delete(state, Self.channel, try arena.bytes(name), 0)
-        try checkLastReply("exchange.delete \(name)")
-    }
 }

@@ -38,6 +38,17 @@ public struct EnvironmentReader: Sendable {
         try integer(name, default: defaultValue, in: 1...65535)
     }
 
+    /// An address to listen on: an IPv4 or IPv6 address, or a host name (RFC 1123 labels).
+    /// Whether this machine has it shows only when the server binds (see `ListenFailure`).
+    public func host(_ name: String, default defaultValue: String) throws -> String {
+        guard let text = raw(name) else { return defaultValue }
+        guard ListenAddress.isWellFormed(text) else {
+            throw ConfigurationError(
+                variable: name, expected: "an IPv4 or IPv6 address or a host name to listen on", actual: text)
+        }
+        return text
+    }
+
     /// One of a fixed set of words.
     public func choice(_ name: String, default defaultValue: String, among allowed: [String]) throws -> String {
         guard let text = raw(name) else { return defaultValue }
@@ -48,14 +59,16 @@ public struct EnvironmentReader: Sendable {
         return text
     }
 
-    /// A URL whose scheme is one of `schemes` and which names a host.
+    /// A URL whose scheme is one of `schemes` and which names a host. A malformed value is reported
+    /// without its password.
     public func url(_ name: String, default defaultValue: String, schemes: [String]) throws -> URL {
         let text = raw(name) ?? defaultValue
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), schemes.contains(scheme),
             let host = url.host, !host.isEmpty
         else {
             throw ConfigurationError(
-                variable: name, expected: "a \(schemes.joined(separator: " or ")) URL with a host", actual: text)
+                variable: name, expected: "a \(schemes.joined(separator: " or ")) URL with a host",
+                actual: URL.redactingPassword(in: text))
         }
         return url
     }

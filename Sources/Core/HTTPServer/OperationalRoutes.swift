@@ -2,7 +2,8 @@ import Foundation
 import Hummingbird
 import Prometheus
 
-/// One dependency `/ready` checks; `check` throws when it is not usable, with a reason.
+/// One dependency `/ready` checks; `check` throws `NotReady` (or any error) when it is not usable,
+/// with a reason, or `Degraded` when it works but needs an operator's attention.
 public struct ReadinessCheck: Sendable {
     public let name: String
     public let check: @Sendable () async throws -> Void
@@ -42,6 +43,16 @@ extension Router {
     }
 }
 
+/// A dependency that works but needs attention: `/ready` shows it as `degraded` with this detail and
+/// stays 200.
+public struct Degraded: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
 /// The result of running every readiness check at once, each bounded in time.
 struct ReadinessReport: Encodable {
     struct Check: Encodable {
@@ -62,6 +73,8 @@ struct ReadinessReport: Encodable {
                     do {
                         try await withTimeout(timeout) { try await check.check() }
                         return (index, Check(name: check.name, status: "up", detail: nil))
+                    } catch let degraded as Degraded {
+                        return (index, Check(name: check.name, status: "degraded", detail: degraded.description))
                     } catch {
                         return (index, Check(name: check.name, status: "down", detail: "\(error)"))
                     }
@@ -71,7 +84,7 @@ struct ReadinessReport: Encodable {
             for await result in group { results.append(result) }
             return results.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        return ReadinessReport(status: results.allSatisfy { $0.status == "up" } ? "ready" : "not_ready", checks: results)
+        return ReadinessReport(status: results.allSatisfy { $0.status != "down" } ? "ready" : "not_ready", checks: results)
     }
 
     var json: String {

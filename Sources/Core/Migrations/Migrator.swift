@@ -15,13 +15,19 @@ public struct Migrator {
     private let migrations: MigrationSet
     private let connection: PostgresConnection
     private let logger: Logger
-    private let lockTimeout: Duration
+    private let lock: MigrationLock
+    private let onExpiredLock: (MigrationLock.Holder) -> Void
 
-    public init(migrations: MigrationSet, connection: PostgresConnection, logger: Logger, lockTimeout: Duration = .seconds(30)) {
+    /// `onExpiredLock` hears of each `yoyo_lock` row, left by a killed run, that this run took over.
+    public init(
+        migrations: MigrationSet, connection: PostgresConnection, logger: Logger, lock: MigrationLock = MigrationLock(),
+        onExpiredLock: @escaping (MigrationLock.Holder) -> Void = { _ in }
+    ) {
         self.migrations = migrations
         self.connection = connection
         self.logger = logger
-        self.lockTimeout = lockTimeout
+        self.lock = lock
+        self.onExpiredLock = onExpiredLock
     }
 
     /// Every migration of the set, applied or pending, in apply order.
@@ -111,34 +117,22 @@ public struct Migrator {
         return applied
     }
 
-    /// Creates the bookkeeping tables if missing and holds yoyo's lock while `body` runs.
-    /// A session advisory lock serialises runners of this tool, the `yoyo_lock` row the Python tool too.
+    /// Creates the bookkeeping tables if missing and holds the locks (`MigrationLock`) while `body` runs.
     private func locked<T>(_ body: () throws -> T) throws -> T {
-        try connection.query("SELECT pg_advisory_lock(\(Self.advisoryLockKey))")
-        defer { _ = try? connection.query("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))") }
-        try connection.execute(script: Self.bookkeeping)
-        try acquireYoyoLock()
-        defer { _ = try? connection.query("DELETE FROM yoyo_lock WHERE pid = \(Int(getpid()))") }
-        return try body()
+        try lock.holding(connection, bookkeeping: Self.bookkeeping, tookOver: { holder in
+            logger.warning(
+                "took over an expired yoyo_lock", metadata: ["lock.pid": "\(holder.pid)", "lock.age_s": "\(holder.ageSeconds)"])
+            onExpiredLock(holder)
+        }, body)
     }
 
-    private func acquireYoyoLock() throws {
-        let deadline = ContinuousClock.now + lockTimeout
-        while true {
-            do {
-                try connection.query(
-                    "INSERT INTO yoyo_lock (locked, ctime, pid) VALUES (1, now() AT TIME ZONE 'utc', \(Int(getpid())))")
-                return
-            } catch let error as PostgresError where error.code == .uniqueViolation {
-                guard ContinuousClock.now < deadline else {
-                    throw MigrationError.lockTimeout(seconds: Int(lockTimeout.components.seconds))
-                }
-                Thread.sleep(forTimeInterval: 0.1)
-            }
-        }
+    /// Removes a `yoyo_lock` row left by a killed run (`migrate break-lock`); returns what it held, nil if none.
+    /// Refuses while a run of this tool is active.
+    public static func breakLock(on connection: PostgresConnection, lock: MigrationLock = MigrationLock()) throws
+        -> MigrationLock.Holder?
+    {
+        try lock.breakYoyoLock(connection)
     }
-
-    private static let advisoryLockKey = 0x796F796F  // "yoyo"
 
     private static let bookkeeping = """
         CREATE TABLE IF NOT EXISTS _yoyo_migration (

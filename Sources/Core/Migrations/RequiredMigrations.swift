@@ -23,7 +23,7 @@ extension RequiredMigrations {
     /// Everything in migrations/write_model.
     public static let writeModel = RequiredMigrations([
         "0001_client", "0002_buy_order", "0003_idempotency_key", "0004_btc_total", "0005_outbox",
-        "0006_outbox_order_reference",
+        "0006_outbox_order_reference", "0007_outbox_parked",
     ])
     /// Everything in migrations/read_model.
     public static let readModel = RequiredMigrations(["0001_buy_order"])

@@ -5,8 +5,9 @@ import Synchronization
 ///
 /// The pool owns one thread per resource: a `withResource` body runs on one of them (never on an event
 /// loop), callers beyond `capacity` queue in order inside the thread pool, so no more than `capacity`
-/// resources ever exist. Resources are created lazily, and one that `isReusable` rejects is dropped,
-/// with every idle one, so the next user gets a fresh one.
+/// resources ever exist. Resources are created lazily. One that `isReusable` rejects when it is checked
+/// back in, or `isAlive` when it is checked out again after sitting idle, is dropped with every idle one,
+/// so the next user gets a fresh one.
 public final class ResourcePool<Resource: AnyObject & Sendable>: Sendable {
     public typealias Factory = @Sendable () throws -> Resource
 
@@ -20,15 +21,22 @@ public final class ResourcePool<Resource: AnyObject & Sendable>: Sendable {
     private let threads: NIOThreadPool
     private let make: Factory
     private let isReusable: @Sendable (Resource) -> Bool
+    private let isAlive: @Sendable (Resource) -> Bool
     public let capacity: Int
 
-    public init(capacity: Int, make: @escaping Factory, isReusable: @escaping @Sendable (Resource) -> Bool) {
+    /// `isReusable` runs at every check-in and should be cheap; `isAlive` runs at check-out of an idle
+    /// resource and may look at its socket.
+    public init(
+        capacity: Int, make: @escaping Factory, isReusable: @escaping @Sendable (Resource) -> Bool,
+        isAlive: @escaping @Sendable (Resource) -> Bool = { _ in true }
+    ) {
         precondition(capacity > 0)
         self.capacity = capacity
         self.state = Mutex(State())
         self.threads = NIOThreadPool(numberOfThreads: capacity)
         self.make = make
         self.isReusable = isReusable
+        self.isAlive = isAlive
         threads.start()
     }
 
@@ -59,14 +67,20 @@ public final class ResourcePool<Resource: AnyObject & Sendable>: Sendable {
 
     // MARK: - Check-out, on a pool thread
 
+    /// An idle resource that `isAlive` still accepts, else a new one. One found broken while idle most
+    /// likely broke with its idle siblings (a database restart): they are dropped too.
     private func checkOut() throws -> Resource {
         let idle = try state.withLock { state -> Resource? in
             if state.isClosed { throw PoolClosedError() }
             state.inUse += 1
             return state.idle.popLast()
         }
+        if let idle {
+            if isAlive(idle) { return idle }
+            state.withLock { $0.idle.removeAll() }
+        }
         do {
-            return try idle ?? make()
+            return try make()
         } catch {
             state.withLock { $0.inUse -= 1 }
             throw error

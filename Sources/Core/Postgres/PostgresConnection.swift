@@ -9,10 +9,10 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Prepared statement names by SQL text, for `query(prepared:)`.
     private var prepared: [String: String] = [:]
 
-    /// Connects (blocking) to a `postgresql://` URL; fails within `connectTimeout` seconds.
-    public init(url: URL, connectTimeout: Int = 5) throws {
-        let conninfo = Self.conninfo(url: url, connectTimeout: connectTimeout)
-        guard let handle = PQconnectdb(conninfo) else {
+    /// Connects (blocking) to a `postgresql://` URL with `options` (by default: keepalives and a connect
+    /// timeout, but no statement or lock timeout, as tools such as `migrate` need).
+    public init(url: URL, options: ConnectionOptions = ConnectionOptions()) throws {
+        guard let handle = PQconnectdb(options.conninfo(for: url)) else {
             throw PostgresError(code: .connectionFailed, message: "out of memory")
         }
         guard PQstatus(handle) == CONNECTION_OK else {
@@ -25,23 +25,29 @@ public final class PostgresConnection: @unchecked Sendable {
         self.handle = handle
     }
 
-    deinit {
-        PQfinish(handle)
+    /// Connects to `settings.url` with `settings.options`, as the services' pools do.
+    public convenience init(settings: DatabaseSettings) throws {
+        try self.init(url: settings.url, options: settings.options)
     }
 
-    /// libpq takes URLs directly; a connect timeout is added unless the URL sets one.
-    private static func conninfo(url: URL, connectTimeout: Int) -> String {
-        var text = url.absoluteString
-        if !text.contains("connect_timeout=") {
-            text += (text.contains("?") ? "&" : "?") + "connect_timeout=\(connectTimeout)"
-        }
-        return text
+    deinit {
+        PQfinish(handle)
     }
 
     /// True while the connection is open, not inside a transaction and not in pipeline mode.
     public var isIdle: Bool {
         PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
             && PQpipelineStatus(handle) == PQ_PIPELINE_OFF
+    }
+
+    /// Idle, and nothing arrived while it sat unused in a pool (which never LISTENs). A backend that
+    /// ends (a restart, `pg_terminate_backend`) sends its last error before it closes the socket, so
+    /// anything readable means the server is ending the session; a rare harmless message only costs a
+    /// reconnect. One `poll`, no round trip.
+    public var isAlive: Bool {
+        guard isIdle else { return false }
+        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) == 0
     }
 
     /// The backend process id, which `pg_terminate_backend` takes.
@@ -119,11 +125,13 @@ public final class PostgresConnection: @unchecked Sendable {
                 case .query: rows.append(stepRows)
                 }
             } catch let error as PostgresError {
-                if error.code == .connectionLost { throw error }
+                // After a statement failed, the server runs nothing more up to the sync: a connection lost
+                // now cannot have committed anything, and the first failure says why.
+                if error.code == .connectionLost { throw failure ?? error }
                 failure = failure ?? error
             }
         }
-        guard let sync = PQgetResult(handle) else { throw lostConnection() }
+        guard let sync = PQgetResult(handle) else { throw failure ?? lostConnection() }
         PQclear(sync)
         if let failure { throw failure }
         return rows

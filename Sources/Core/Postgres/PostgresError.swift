@@ -12,6 +12,10 @@ public struct PostgresError: Error, CustomStringConvertible, CustomDebugStringCo
         case undefinedTable
         case invalidText
         case numericValueOutOfRange
+        /// Cancelled, by `statement_timeout` or a cancel request.
+        case queryCanceled
+        /// A lock was not granted within `lock_timeout`.
+        case lockNotAvailable
         /// Could not connect at all.
         case connectionFailed
         /// The connection broke while in use.
@@ -31,6 +35,8 @@ public struct PostgresError: Error, CustomStringConvertible, CustomDebugStringCo
             case "42P01": self = .undefinedTable
             case "22P02": self = .invalidText
             case "22003": self = .numericValueOutOfRange
+            case "57014": self = .queryCanceled
+            case "55P03": self = .lockNotAvailable
             case let state? where state.hasPrefix("08"): self = .connectionLost
             case "57P01", "57P02", "57P03": self = .connectionLost
             default: self = .other
@@ -60,4 +66,10 @@ public struct PostgresError: Error, CustomStringConvertible, CustomDebugStringCo
 
     /// A transient failure where running the whole transaction again can succeed.
     public var isRetryable: Bool { code == .serializationFailure || code == .deadlockDetected }
+
+    /// The database could not be reached, or the connection broke.
+    public var isConnectionFailure: Bool { code == .connectionFailed || code == .connectionLost }
+
+    /// A statement was cut by `statement_timeout` or `lock_timeout`.
+    public var isTimeout: Bool { code == .queryCanceled || code == .lockNotAvailable }
 }

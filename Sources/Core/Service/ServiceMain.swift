@@ -8,11 +8,16 @@ import UnixSignals
 
 /// The shared body of every long-running executable's `main`.
 public enum ServiceMain {
-    /// How long a SIGTERM or SIGINT may take to drain before work is cancelled.
-    public static let gracefulShutdownLimit = Duration.seconds(4)
+    /// How long a SIGTERM or SIGINT may take to drain before work is cancelled: longer than the longest
+    /// bounded wait of a request (the writer's queue timeout plus a batch bounded by the statement and
+    /// lock timeouts; a connect timeout), so a drain during a stalled query or an outage still finishes.
+    public static let gracefulShutdownLimit = Duration.seconds(10)
+    /// How long cancelled work may take to end; past it ServiceLifecycle stops the process (exit 132).
+    public static let cancellationLimit = Duration.seconds(3)
 
     /// Reads settings (a bad value prints one line naming it and exits 2), bootstraps JSON logging and
-    /// Prometheus metrics, builds the application and runs it until SIGTERM or SIGINT.
+    /// Prometheus metrics, builds the application and runs it until SIGTERM or SIGINT. A HOST or PORT
+    /// it cannot listen on is one line naming the variable and exit 2, too.
     public static func run<Settings: Sendable>(
         service: String,
         settings readSettings: @Sendable (EnvironmentReader) throws -> Settings,
@@ -38,19 +43,17 @@ public enum ServiceMain {
                 services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger)
             configuration.maximumGracefulShutdownDuration = gracefulShutdownLimit
-            configuration.maximumCancellationDuration = .seconds(1)
+            configuration.maximumCancellationDuration = cancellationLimit
             try await ServiceGroup(configuration: configuration).run()
             logger.info("stopped")
         } catch {
+            let server = server(settings)
+            if let failure = ListenFailure(error, host: server.host, port: server.port) {
+                FileHandle.standardError.write(Data("\(service): \(failure)\n".utf8))
+                exit(2)
+            }
             logger.critical("stopped on error", metadata: ["error.detail": "\(String(reflecting: error))"])
             exit(1)
         }
-    }
-}
-
-extension ApplicationConfiguration {
-    /// Hummingbird's configuration for a service's HOST and PORT.
-    public init(_ settings: HTTPServerSettings, name: String) {
-        self.init(address: .hostname(settings.host, port: settings.port), serverName: name)
     }
 }

@@ -22,4 +22,7 @@ enum OrderOutcome: Sendable, Equatable {
     /// The order would push the BTC sold past the limit; `available` is what is left.
     case limitExceeded(available: BTCAmount)
     case noFreshQuote
+    /// The connection broke after COMMIT was sent: the order may or may not be stored. A retry with the
+    /// same idempotency key finds out (it replays the order, or makes it).
+    case outcomeUnknown
 }

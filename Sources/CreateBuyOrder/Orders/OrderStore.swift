@@ -4,6 +4,9 @@ import Foundation
 /// The write model's SQL for orders: one transaction per batch, in two round trips while the BTC
 /// total is locked. The first locks the total and reads earlier orders for the batch's keys; the
 /// second inserts the new orders, their keys and their outbox rows, signals the relay and commits.
+///
+/// A connection lost in the first round trip stored nothing (a `PostgresError`, safe to retry); lost in
+/// the second, it may have committed (`CommitOutcomeUnknown`).
 struct OrderStore: Sendable {
     /// The NOTIFY channel a commit with new outbox rows signals.
     static let outboxChannel = "buy_order_outbox"
@@ -24,30 +27,37 @@ struct OrderStore: Sendable {
                 if case .create(let order) = decision { return order }
                 return nil
             }
-            let stored: [Int: StoredBuyOrder]
-            if newOrders.isEmpty {
+            guard !newOrders.isEmpty else {
                 try connection.pipeline(["COMMIT"])
-                stored = [:]
-            } else {
+                return decisions.map { Self.outcome($0, stored: [:]) }
+            }
+            let closed: [PostgresRows]
+            do {
                 // The notification is delivered at commit: it wakes the outbox relay of every instance.
-                let closed = try connection.pipeline([
+                closed = try connection.pipeline([
                     insertQuery(newOrders), "SELECT pg_notify(\(OrderStore.outboxChannel), '')", "COMMIT",
                 ])
-                stored = try storedOrders(closed[0], newOrders)
+            } catch let error as PostgresError where error.code == .connectionLost {
+                // COMMIT went out with the inserts: the server may have committed before the connection broke.
+                throw CommitOutcomeUnknown(outcomes: decisions.map { Self.outcome($0, stored: nil) }, cause: error)
             }
-            return decisions.map { decision in
-                switch decision {
-                case .create(let order): .created(stored[order.index]!)
-                case .replayNew(let first): .replayed(stored[first]!)
-                case .replay(let order): .replayed(order)
-                case .keyReused: .keyReused
-                case .limitExceeded(let available): .limitExceeded(available: available)
-                case .noFreshQuote: .noFreshQuote
-                }
-            }
+            let stored = try storedOrders(closed[0], newOrders)
+            return decisions.map { Self.outcome($0, stored: stored) }
         } catch {
             connection.rollback()
             throw error
+        }
+    }
+
+    /// What a decision answers, given the orders this batch stored by index (nil: unknown whether it did).
+    private static func outcome(_ decision: OrderBatch.Decision, stored: [Int: StoredBuyOrder]?) -> OrderOutcome {
+        switch decision {
+        case .create(let order): stored.map { .created($0[order.index]!) } ?? .outcomeUnknown
+        case .replayNew(let first): stored.map { .replayed($0[first]!) } ?? .outcomeUnknown
+        case .replay(let order): .replayed(order)
+        case .keyReused: .keyReused
+        case .limitExceeded(let available): .limitExceeded(available: available)
+        case .noFreshQuote: .noFreshQuote
         }
     }
 
@@ -129,4 +139,11 @@ struct OrderStore: Sendable {
         }
         return stored
     }
+}
+
+/// The connection broke in the round trip that carried COMMIT: the batch's new orders may or may not be
+/// stored. `outcomes` holds `.outcomeUnknown` for them, and the known outcome of every other request.
+struct CommitOutcomeUnknown: Error {
+    let outcomes: [OrderOutcome]
+    let cause: PostgresError
 }

@@ -7,123 +7,88 @@ import ServiceLifecycle
 /// Publishes committed outbox events to RabbitMQ and deletes them once the broker confirmed them.
 ///
 /// One thread owns a libpq connection (which LISTENs for the commit signal, with a slow poll as a
-/// safety net) and an AMQP connection. Each cycle claims unsent rows with SKIP LOCKED, so several
+/// safety net) and an `AMQPSession`. Each cycle claims unsent rows with SKIP LOCKED, so several
 /// instances never publish the same row at once, publishes them with confirms, and deletes the
-/// confirmed ones in the same transaction. While RabbitMQ is down, nothing is deleted and the
-/// backlog drains when it returns.
+/// confirmed ones in the same transaction. A row that cannot be rendered is moved to `outbox_parked`
+/// with its reason in that transaction, so it never holds up the rows behind it. Events the broker
+/// does not confirm (returned, nacked, timed out) stay in the outbox and are published again after a
+/// growing pause; database failures back off the same way. While idle, the broker connection is
+/// serviced so that it stays open and a dead one is replaced before the next order needs it.
+/// When stopping, it publishes what is left for up to `AMQPConnection.stopGrace`.
 final class OutboxRelay: Service, Sendable {
-    private let databaseURL: URL
-    private let connector: AMQPConnector
-    private let batchSize: Int
-    private let pollInterval: Duration
-    private let logger: Logger
-    private let published = Counter(label: "outbox_published_total")
-    private let backlog = Gauge(label: "outbox_backlog")
-    private let oldestAge = Gauge(label: "outbox_oldest_age_seconds")
+    let database: DatabaseSettings
+    let amqp: AMQPSettings
+    let topology: AMQPTopology
+    let batchSize: Int
+    let pollInterval: Duration
+    let backoff: Backoff
+    let logger: Logger
+    let metrics: any MetricsFactory
 
-    init(databaseURL: URL, connector: AMQPConnector, batchSize: Int = 500, pollInterval: Duration = .seconds(1), logger: Logger) {
-        self.databaseURL = databaseURL
-        self.connector = connector
+    init(
+        database: DatabaseSettings, amqp: AMQPSettings, topology: AMQPTopology, batchSize: Int = 500,
+        pollInterval: Duration = .seconds(1), backoff: Backoff = Backoff(), logger: Logger, metrics: any MetricsFactory
+    ) {
+        self.database = database
+        self.amqp = amqp
+        self.topology = topology
         self.batchSize = batchSize
         self.pollInterval = pollInterval
+        self.backoff = backoff
         self.logger = logger
+        self.metrics = metrics
     }
 
     func run() async throws {
-        await BlockingLoop.run(name: "outbox-relay") { stop in self.loop(stop) }
-    }
-
-    private func loop(_ stop: StopFlag) {
-        var database: PostgresConnection?
-        var broker: AMQPConnection?
-        var lastFailure: String?
-        var lastMetrics = ContinuousClock.now - .seconds(10)
-        while !stop.isSet {
-            do {
-                if database == nil {
-                    let connection = try PostgresConnection(url: databaseURL)
-                    try connection.query(PostgresQuery(unsafeSQL: "LISTEN \(OrderStore.outboxChannel)"))
-                    database = connection
-                }
-                if broker == nil { broker = try connector.connect(retrying: AMQPRetryPolicy(maxAttempts: 1)) }
-                let count = try relayOnce(database!, broker!)
-                if lastFailure != nil {
-                    logger.info("outbox relay recovered")
-                    lastFailure = nil
-                }
-                if ContinuousClock.now - lastMetrics > .seconds(1) {
-                    try recordBacklog(database!)
-                    lastMetrics = ContinuousClock.now
-                }
-                if count < batchSize {
-                    _ = try database!.waitForNotifications(timeout: min(Double(pollInterval.components.seconds) + 0.001, 0.5))
-                }
-            } catch {
-                let reason = (error as? PostgresError)?.debugDescription ?? "\(error)"
-                if reason != lastFailure {
-                    logger.warning("outbox relay failing, will retry", metadata: ["error.detail": "\(reason)"])
-                    lastFailure = reason
-                }
-                if !(database?.isIdle ?? false) { database = nil }
-                if !(broker?.isOpen ?? false) { broker = nil }
-                stop.sleep(.seconds(1))
-            }
+        await BlockingLoop.run(name: "outbox-relay") { stop in
+            OutboxRelayLoop(relay: self, stop: stop).run()
         }
-        broker?.close()
     }
 
-    /// One claim → publish → confirm → delete cycle; returns how many rows were claimed.
-    private func relayOnce(_ database: PostgresConnection, _ broker: AMQPConnection) throws -> Int {
+    /// What one claim → publish → confirm → delete cycle did.
+    struct Cycle {
+        var claimed = 0
+        var confirmed = 0
+        var parked: [(sequence: Int64, reason: String)] = []
+        /// Messages the broker did not confirm, and why (the first one's outcome).
+        var unconfirmed = 0
+        var failure: String?
+    }
+
+    /// One cycle, in one transaction.
+    func relayOnce(_ database: PostgresConnection, _ broker: AMQPConnection) throws -> Cycle {
         try database.transaction { database in
-            let rows = try database.query(
-                prepared: """
-                    SELECT ob.sequence AS outbox_sequence, ob.event_id::text AS event_id, ob.routing_key,
-                        ob.payload::text AS payload, \(unsafeSQL: StoredBuyOrder.columns)
-                    FROM outbox ob LEFT JOIN buy_order o ON o.id = ob.buy_order_id
-                    ORDER BY ob.sequence LIMIT \(batchSize) FOR UPDATE OF ob SKIP LOCKED
-                    """)
-            guard !rows.isEmpty else { return 0 }
+            let rows = try OutboxStore.claim(limit: batchSize, exchange: topology.exchange, on: database)
+            var cycle = Cycle(claimed: rows.count)
+            guard !rows.isEmpty else { return cycle }
             var sequences: [Int64] = []
             var messages: [AMQPMessage] = []
             for row in rows {
-                sequences.append(try row.int("outbox_sequence"))
-                messages.append(
-                    AMQPMessage(
-                        exchange: connector.topology?.exchange ?? AMQPTopology().exchange,
-                        routingKey: try row.text("routing_key"), body: Array(try Self.body(of: row).utf8),
-                        messageID: try row.text("event_id")))
+                switch row.rendering {
+                case .message(let message):
+                    sequences.append(row.sequence)
+                    messages.append(message)
+                case .unrenderable(let reason):
+                    cycle.parked.append((row.sequence, reason))
+                }
             }
+            try OutboxStore.park(cycle.parked, on: database)
             let outcomes = try broker.publishBatch(messages)
             let confirmed = zip(sequences, outcomes).filter { $0.1 == .confirmed }.map(\.0)
-            if !confirmed.isEmpty {
-                try database.query(prepared: "DELETE FROM outbox WHERE sequence = ANY(\(confirmed)::bigint[])")
-            }
-            published.increment(by: confirmed.count)
-            if confirmed.count < sequences.count {
-                logger.warning("events not confirmed by the broker stay unsent", metadata: ["outbox.unconfirmed": "\(sequences.count - confirmed.count)"])
-            }
-            return rows.count
+            try OutboxStore.delete(confirmed, on: database)
+            cycle.confirmed = confirmed.count
+            cycle.unconfirmed = messages.count - confirmed.count
+            cycle.failure = outcomes.first { $0 != .confirmed }.map(Self.reason)
+            return cycle
         }
     }
 
-    /// The event as stored, or rendered from the order the row references.
-    private static func body(of row: PostgresRow) throws -> String {
-        if let payload = row["payload"] { return payload }
-        guard let eventID = UUID(text: try row.text("event_id")) else {
-            throw PostgresError(code: .other, message: "outbox.event_id is unreadable")
+    private static func reason(_ outcome: AMQPPublishOutcome) -> String {
+        switch outcome {
+        case .confirmed: "confirmed"
+        case .nacked: "nacked by the broker"
+        case .returned(let code, let text): "returned by the broker: \(code) \(text)"
+        case .unconfirmed: "not confirmed in time"
         }
-        return BuyOrderCreatedEvent(eventID: eventID, order: try StoredBuyOrder(row: row)).json
-    }
-
-    private func recordBacklog(_ database: PostgresConnection) throws {
-        let row = try database.query(
-            prepared: """
-                SELECT count(*) AS backlog,
-                       coalesce(extract(epoch FROM now() - min(created_at)), 0)::bigint AS oldest
-                FROM outbox
-                """
-        ).first
-        backlog.record(Int64(row?["backlog"] ?? "0") ?? 0)
-        oldestAge.record(Int64(row?["oldest"] ?? "0") ?? 0)
     }
 }

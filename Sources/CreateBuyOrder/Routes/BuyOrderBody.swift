@@ -2,22 +2,22 @@ import Core
 import Foundation
 import Hummingbird
 
-/// Reads `PUT /buy_order`'s body and `Idempotency-Key` header into an `OrderRequest`, or a problem
-/// that names every bad field. Nothing here touches a Double: the amount stays text until parsed.
+/// Reads `PUT /buy_order`'s body and `Idempotency-Key` header into an `OrderRequest`, or a problem:
+/// a 400 naming the byte and the problem for a body that is not strict JSON (`JSONParser`), a 422
+/// naming every bad field. Nothing here touches a Double: the amount stays text until parsed.
 enum BuyOrderBody {
     static let maxBytes = 16 * 1024
     static let fields: Set<String> = ["currency", "amount", "idempotence_key"]
 
-    static func parse(body: Data, contentType: String?, headerKey: String?, clientID: String) throws(Problem) -> OrderRequest {
+    static func parse(body: some Collection<UInt8>, contentType: String?, headerKey: String?, clientID: String)
+        throws(Problem) -> OrderRequest
+    {
         guard let contentType, isJSON(contentType) else {
             throw Problem(
                 status: .unsupportedMediaType, type: "unsupported-media-type", title: "Unsupported media type",
                 detail: "send the order as Content-Type: application/json")
         }
-        guard !body.isEmpty else { throw Problem.malformed("the body is empty; send a JSON object") }
-        guard let object = (try? JSONSerialization.jsonObject(with: body, options: [])) as? [String: Any] else {
-            throw Problem.malformed("the body is not a JSON object")
-        }
+        let object = try JSONObject(requestBody: body, parser: JSONParser(maxBytes: maxBytes))
 
         var errors: [Problem.FieldError] = []
         for field in object.keys.sorted() where !fields.contains(field) {
@@ -32,26 +32,39 @@ enum BuyOrderBody {
         return OrderRequest(clientID: clientID, idempotencyKey: key, currency: currency, amount: amount)
     }
 
-    private static func readCurrency(_ value: Any?, errors: inout [Problem.FieldError]) -> Currency? {
+    private static func readCurrency(_ value: JSONValue?, errors: inout [Problem.FieldError]) -> Currency? {
         guard let value else {
             errors.append(.init(field: "currency", message: "is required: one of \(Currency.codes)"))
             return nil
         }
-        guard let text = value as? String, let currency = Currency(code: text) else {
+        guard case .string(let text) = value, let currency = Currency(code: text) else {
             errors.append(.init(field: "currency", message: "must be one of \(Currency.codes)"))
             return nil
         }
         return currency
     }
 
-    private static func readAmount(_ value: Any?, errors: inout [Problem.FieldError]) -> FiatAmount? {
-        guard let value else {
+    /// A string such as `"123.45"`, or a JSON number whose literal digits are taken exactly
+    /// (`123.45`), never through a Double; a number with an exponent or a sign is refused.
+    private static func readAmount(_ value: JSONValue?, errors: inout [Problem.FieldError]) -> FiatAmount? {
+        let text: String
+        switch value {
+        case nil:
             errors.append(.init(field: "amount", message: "is required, as a string such as \"123.45\""))
             return nil
-        }
-        guard let text = value as? String else {
+        case .string(let string):
+            text = string
+        case .number(let literal) where literal.contains { $0 == "e" || $0 == "E" }:
             errors.append(
-                .init(field: "amount", message: "must be a string such as \"123.45\"; JSON numbers are refused so that no digit is lost"))
+                .init(field: "amount", message: "must be a plain decimal such as 123.45; a number with an exponent is refused"))
+            return nil
+        case .number(let literal) where literal.hasPrefix("-"):
+            errors.append(.init(field: "amount", message: FiatAmount.ParsingError.notPositive.description))
+            return nil
+        case .number(let literal):
+            text = literal
+        default:
+            errors.append(.init(field: "amount", message: "must be a string such as \"123.45\" or a plain JSON number"))
             return nil
         }
         do {
@@ -62,10 +75,10 @@ enum BuyOrderBody {
         }
     }
 
-    private static func readKey(body: Any?, header: String?, errors: inout [Problem.FieldError]) -> UUID? {
+    private static func readKey(body: JSONValue?, header: String?, errors: inout [Problem.FieldError]) -> UUID? {
         var bodyKey: UUID?
         if let body {
-            guard let text = body as? String, let key = UUID(text: text) else {
+            guard case .string(let text) = body, let key = UUID(text: text) else {
                 errors.append(.init(field: "idempotence_key", message: "must be a UUID"))
                 return nil
             }

@@ -44,10 +44,15 @@ struct BuyOrderRoutes: Sendable {
         let outcome: OrderOutcome
         do {
             outcome = try await writer.submit(order, quote: quotes.freshQuote(for: order.currency))
-        } catch let error as PostgresError where error.code == .connectionLost || error.code == .connectionFailed {
-            throw Problem.unavailable("the order database is not reachable; nothing was stored", retryAfterSeconds: retryAfterSeconds)
-        } catch is WriterStopped {
-            throw Problem.unavailable("the service is shutting down; nothing was stored", retryAfterSeconds: retryAfterSeconds)
+        } catch let refusal as WriterRefusal {
+            throw Problem.unavailable("\(refusal); nothing was stored", retryAfterSeconds: retryAfterSeconds)
+        } catch {
+            if let problem = Problem.unavailable(
+                for: error, retryAfterSeconds: retryAfterSeconds, consequence: "nothing was stored")
+            {
+                throw problem
+            }
+            throw error
         }
 
         switch outcome {
@@ -67,6 +72,12 @@ struct BuyOrderRoutes: Sendable {
         case .noFreshQuote:
             throw Problem.unavailable(
                 "no fresh \(order.currency) price is available; nothing was stored", retryAfterSeconds: retryAfterSeconds)
+        case .outcomeUnknown:
+            throw Problem(
+                status: .serviceUnavailable, type: "outcome-unknown", title: "Outcome unknown",
+                detail: "the connection to the order database broke while the order was being committed, so it may"
+                    + " or may not be stored; retry with the same idempotency key to find out",
+                headers: [.retryAfter: "\(retryAfterSeconds)"])
         }
     }
 

@@ -1,29 +1,49 @@
+import ArgumentParser
 import Core
 import Foundation
 
-/// Runs `verify` or `rebuild` against WRITE_DB_URL and READ_DB_URL; returns the exit code.
+/// What the operator's commands share: settings from the environment, and one line per failure.
 enum AdminCommand {
-    static func run(_ command: String) -> Int32 {
+    /// Runs `body`. A configuration error is one line and exit 2; an unreachable database or broker, or
+    /// any other failure, one line and exit 3. No message carries a password.
+    static func run(_ name: String, _ body: (EnvironmentReader) throws -> Void) throws {
         do {
-            let environment = EnvironmentReader()
-            let admin = ReadModelAdmin(
-                write: try PostgresConnection(url: try DatabaseSettings.write(environment).url),
-                read: try PostgresConnection(url: try DatabaseSettings.read(environment).url))
-            if command == "rebuild" {
-                let copied = try admin.rebuild()
-                print("rebuild: copied \(copied) orders from the write model into the read model")
-            }
-            if let difference = try admin.verify() {
-                print("verify: read model differs from write model: \(difference)")
-                return 1
-            }
-            print("verify: read model matches write model (\(try ReadModelAdmin.summary(admin.read)))")
-            return 0
-        } catch let error as PostgresError {
-            FileHandle.standardError.write(Data("read-model-sync \(command): \(error.debugDescription)\n".utf8))
+            try body(EnvironmentReader())
+        } catch let error as ExitCode {
+            throw error
+        } catch let error as ConfigurationError {
+            fail(name, "\(error)")
+            throw ExitCode(2)
         } catch {
-            FileHandle.standardError.write(Data("read-model-sync \(command): \(error)\n".utf8))
+            fail(name, describe(error))
+            throw ExitCode(3)
         }
-        return 2
+    }
+
+    static func fail(_ name: String, _ message: String) {
+        FileHandle.standardError.write(Data("read-model-sync \(name): \(message)\n".utf8))
+    }
+
+    /// The detail of a database or broker error (which names hosts, never passwords).
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as PostgresError: error.debugDescription
+        case let error as AMQPError: error.debugDescription
+        default: "\(error)"
+        }
+    }
+
+    /// Both models, from WRITE_DB_URL and READ_DB_URL.
+    static func models(_ environment: EnvironmentReader) throws -> ReadModelAdmin {
+        let (write, read) = (try DatabaseSettings.write(environment).url, try DatabaseSettings.read(environment).url)
+        return ReadModelAdmin(write: try PostgresConnection(url: write), read: try PostgresConnection(url: read))
+    }
+
+    /// The dead-letter queue of the broker AMQP_URL names, over a connection that is closed afterwards.
+    static func withDeadLetters<T>(_ environment: EnvironmentReader, _ body: (DeadLetterAdmin) throws -> T) throws -> T {
+        let connection = try AMQPConnection(
+            settings: AMQPSettings.from(environment, connectionName: "read-model-sync dead-letters"))
+        defer { connection.close() }
+        return try body(DeadLetterAdmin(connection: connection, topology: AMQPTopology()))
     }
 }

@@ -40,6 +40,30 @@ struct ReadModelAdmin {
         return differences.joined(separator: "; ")
     }
 
+    /// The orders of the write model that the read model lacks, in id order, and how many there are;
+    /// the ids stop at `limit`. Walks the write model in pages of `pageSize` ids.
+    func missingOrders(limit: Int, pageSize: Int = 10_000) throws -> (count: Int, ids: [UUID]) {
+        var after = "00000000-0000-0000-0000-000000000000"
+        var count = 0
+        var ids: [UUID] = []
+        while true {
+            let page = try write.query(
+                "SELECT id::text AS id FROM buy_order WHERE id > \(after)::uuid ORDER BY id LIMIT \(pageSize)"
+            ).compactMap { $0["id"] }
+            guard let last = page.last else { break }
+            let missing = try read.query(
+                """
+                SELECT w.id::text AS id FROM unnest(\(page)::uuid[]) AS w(id)
+                WHERE NOT EXISTS (SELECT 1 FROM buy_order r WHERE r.id = w.id) ORDER BY w.id
+                """
+            ).compactMap { $0["id"].flatMap(UUID.init(uuidString:)) }
+            count += missing.count
+            ids += missing.prefix(max(0, limit - ids.count))
+            after = last
+        }
+        return (count, ids)
+    }
+
     /// Copies every order of the write model into the read model in sequence order, overwriting
     /// what the read model holds for it. Upserts are idempotent, so the live consumer stays correct
     /// while this runs. Returns the orders copied.
