@@ -136,15 +136,15 @@ public struct AccessEvent: Sendable, Equatable, Codable {
     }
 
     /// Decodes and validates a message body: the right version, and the part its type needs.
-    public init(json data: Data) throws(BuyOrderCreatedEvent.Invalid) {
+    public init(json data: Data) throws(InvalidEvent) {
         let event: AccessEvent
         do {
             event = try JSONDecoder().decode(AccessEvent.self, from: data)
         } catch {
-            throw BuyOrderCreatedEvent.Invalid(description: "not a valid access event: \(error)")
+            throw InvalidEvent(description: "not a valid access event: \(error)")
         }
         guard event.version == Self.version else {
-            throw BuyOrderCreatedEvent.Invalid(description: "unknown version \(event.version)")
+            throw InvalidEvent(description: "unknown version \(event.version)")
         }
         let complete =
             switch event.type {
@@ -153,7 +153,7 @@ public struct AccessEvent: Sendable, Equatable, Codable {
             case .limitChanged: event.limit != nil
             }
         guard complete else {
-            throw BuyOrderCreatedEvent.Invalid(description: "\(event.type.rawValue) without its \(event.type.part)")
+            throw InvalidEvent(description: "\(event.type.rawValue) without its \(event.type.part)")
         }
         self = event
     }
