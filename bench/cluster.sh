@@ -2,7 +2,7 @@
 # Sourced by the benchmarks that need the whole cluster (after scripts/lib.sh): ./run.sh on free
 # ports in a temp RUN_DIR, with simulated prices, stopped again when the benchmark exits.
 
-# start_bench_cluster — starts it; exports RUN_DIR, every port, WRITE_DB_URL and READ_DB_URL.
+# start_bench_cluster — starts it; exports RUN_DIR, every port, WRITE_DB_URL, READ_DB_URL and AMQP_URL.
 start_bench_cluster() {
   export RUN_DIR
   RUN_DIR=$(mktemp -d /tmp/buyorders-bench.XXXXXX)
@@ -14,6 +14,7 @@ start_bench_cluster() {
   export PRICE_SOURCE=simulated LOG_LEVEL=warning
   export WRITE_DB_URL="postgresql://postgres@127.0.0.1:$POSTGRES_PORT/write_model"
   export READ_DB_URL="postgresql://postgres@127.0.0.1:$POSTGRES_PORT/read_model"
+  export AMQP_URL="amqp://guest:guest@127.0.0.1:$RABBITMQ_PORT/%2f"
   trap stop_bench_cluster EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
