@@ -35,7 +35,7 @@ struct Cluster: Sendable {
                 settings: CreateBuyOrderSettings(
                     server: HTTPServerSettings(port: 8777), writeDatabase: cluster.write.settings(),
                     btcPriceURL: URL(string: "http://127.0.0.1:\(priceClient.port!)")!,
-                    pricePollInterval: .milliseconds(100), amqp: amqp),
+                    pricePollInterval: .milliseconds(100), access: .anonymousDefault, amqp: amqp),
                 logger: logger, metrics: cluster.createBuyOrderMetrics)
             let readModelSync = try await buildReadModelSync(
                 settings: ReadModelSyncSettings(

@@ -1,4 +1,4 @@
--- depends: 0006_outbox_order_reference
+-- depends: 0007_outbox_parked
 -- Clients get a rate limit of their own (both columns, or neither: the service's default), and API
 -- keys. Of a key only its id and the SHA-256 of its secret are kept. `version` orders a client's
 -- changes for the read model, which may receive their events out of order.

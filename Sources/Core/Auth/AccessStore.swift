@@ -17,7 +17,7 @@ public struct AccessStore: Sendable {
             FROM api_key k JOIN client c ON c.id = k.client_id
             WHERE k.key_id = \(id)
             """
-        guard let row = try await database.withConnection({ try $0.query(prepared: query) }).first else { return nil }
+        guard let row = try await database.withConnection(idempotent: true, { try $0.query(prepared: query) }).first else { return nil }
         guard let hash = APIKeySecretHash(hex: try row.text("secret_sha256")),
             let scopes = APIScope.parseList(try row.text("scopes"))
         else { throw PostgresError(code: .other, message: "api_key \(id) has an unreadable hash or scopes") }
@@ -32,7 +32,7 @@ public struct AccessStore: Sendable {
             SELECT rate_limit_per_s::text AS rate_limit_per_s, rate_limit_burst::text AS rate_limit_burst
             FROM client WHERE id = \(id)
             """
-        guard let row = try await database.withConnection({ try $0.query(prepared: query) }).first else { return (false, nil) }
+        guard let row = try await database.withConnection(idempotent: true, { try $0.query(prepared: query) }).first else { return (false, nil) }
         return (true, try Self.rateLimit(row))
     }
 

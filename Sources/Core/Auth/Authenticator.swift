@@ -14,7 +14,9 @@ public enum AuthenticationFailure: Error, Sendable, Equatable {
 
 /// Checks `Authorization: Bearer <key>` against the keys of one database, with a cache whose entries
 /// live `ttl`, so a lookup costs no round trip per request and a revocation is seen within `ttl` plus
-/// the time it takes to reach this database.
+/// the time it takes to reach this database. While that database cannot answer, an entry up to
+/// `staleLimit` old is still used: the same database holds the orders, so nothing can be done with a
+/// revoked key meanwhile, and the request gets the service's own answer to the outage.
 public final class Authenticator: Sendable {
     private struct Entry {
         /// nil: no such key (or client), cached too, so unknown ids do not each cost a query.
@@ -26,6 +28,7 @@ public final class Authenticator: Sendable {
     private let store: AccessStore
     private let anonymousClient: String?
     private let ttl: Int64
+    private let staleLimit: Int64 = 60 * 1_000_000_000
     private let capacity: Int
     private let clock: @Sendable () -> Int64
     private let cache = Mutex<[String: Entry]>([:])
@@ -77,7 +80,11 @@ public final class Authenticator: Sendable {
             do {
                 found = try await store.client(id: client)
             } catch {
-                throw .unavailable
+                // Only the client's own rate limit is at stake: the configured client goes on with the
+                // default one, and the request meets the outage where it needs the database.
+                let usable = cached.flatMap { $0.expires + staleLimit > now ? $0.anonymous : nil }
+                return Principal(
+                    clientID: client, keyID: nil, scopes: Set(APIScope.allCases), rateLimit: usable?.rateLimit)
             }
             remember("client " + client, Entry(record: nil, anonymous: found, expires: now + ttl))
         }
@@ -87,17 +94,18 @@ public final class Authenticator: Sendable {
 
     private func lookUp(_ keyID: String) async throws(AuthenticationFailure) -> APIKeyRecord? {
         let now = clock()
-        if let cached = cache.withLock({ $0[keyID] }), cached.expires > now {
+        let cached = cache.withLock { $0[keyID] }
+        if let cached, cached.expires > now {
             return cached.record
         }
-        let record: APIKeyRecord?
         do {
-            record = try await store.key(id: keyID)
+            let record = try await store.key(id: keyID)
+            remember(keyID, Entry(record: record, anonymous: nil, expires: now + ttl))
+            return record
         } catch {
-            throw .unavailable
+            guard let cached, cached.expires + staleLimit > now else { throw .unavailable }
+            return cached.record
         }
-        remember(keyID, Entry(record: record, anonymous: nil, expires: now + ttl))
-        return record
     }
 
     /// Keeps the cache within `capacity`: when full, expired entries go first, then everything.

@@ -7,8 +7,10 @@ public struct ClientRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     private var accepted: Principal?
 
+    /// Keeps the router's context whole: `CoreRequestContextStorage(source:)` would start with no route
+    /// parameters and no endpoint path.
     public init(source: BasicRequestContext) {
-        self.coreContext = .init(source: source)
+        self.coreContext = source.coreContext
     }
 
     /// The accepted principal; only `AuthMiddleware` sets it, and every business route sits behind it.
