@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "CreateBuyOrder", "ReadModelSync", "BTCPrice", "TestSupport",
+                "CreateBuyOrder", "FetchBuyOrders", "ReadModelSync", "BTCPrice", "BuyOrdersAdmin", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
