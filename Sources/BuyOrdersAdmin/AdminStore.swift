@@ -7,16 +7,6 @@ import Foundation
 struct AdminStore {
     let connection: PostgresConnection
 
-    static let clientColumns = """
-        id, \(BuyOrderView.createdAtSQL("created_at")) AS created_at, rate_limit_per_s::text AS rate_limit_per_s,
-        rate_limit_burst::text AS rate_limit_burst, version
-        """
-    static let keyColumns = """
-        key_id, client_id, array_to_string(scopes, ',') AS scopes, label,
-        \(BuyOrderView.createdAtSQL("created_at")) AS created_at, \(BuyOrderView.createdAtSQL("revoked_at")) AS revoked_at,
-        encode(secret_sha256, 'hex') AS secret_sha256
-        """
-
     // MARK: - Clients
 
     func createClient(_ name: String) throws -> AccessEvent.Client {
@@ -27,11 +17,11 @@ struct AdminStore {
             let rows: PostgresRows
             do {
                 rows = try connection.query(
-                    "INSERT INTO client (id) VALUES (\(name)) RETURNING \(unsafeSQL: Self.clientColumns)")
+                    "INSERT INTO client (id) VALUES (\(name)) RETURNING \(unsafeSQL: AccessEvent.Client.columns)")
             } catch let error as PostgresError where error.code == .uniqueViolation {
                 throw AdminRefusal.clientExists(name)
             }
-            let client = try Self.client(rows.first!)
+            let client = try AccessEvent.Client(row: rows.first!)
             try publish(.init(type: .clientCreated, occurredAt: client.createdAt, clientID: name, client: client), on: connection)
             return client
         }
@@ -41,11 +31,11 @@ struct AdminStore {
     func clients() throws -> [(client: AccessEvent.Client, activeKeys: Int)] {
         let rows = try connection.query(
             """
-            SELECT \(unsafeSQL: Self.clientColumns),
+            SELECT \(unsafeSQL: AccessEvent.Client.columns),
                    (SELECT count(*) FROM api_key k WHERE k.client_id = c.id AND k.revoked_at IS NULL) AS active_keys
             FROM client c ORDER BY id
             """)
-        return try rows.map { (try Self.client($0), Int(try $0.int("active_keys"))) }
+        return try rows.map { (try AccessEvent.Client(row: $0), Int(try $0.int("active_keys"))) }
     }
 
     func setRateLimit(client name: String, _ limit: RateLimit) throws -> AccessEvent.Client {
@@ -54,10 +44,10 @@ struct AdminStore {
                 """
                 UPDATE client SET rate_limit_per_s = \(limit.perSecondText)::numeric, rate_limit_burst = \(Int(limit.burst)),
                        version = version + 1
-                WHERE id = \(name) RETURNING \(unsafeSQL: Self.clientColumns)
+                WHERE id = \(name) RETURNING \(unsafeSQL: AccessEvent.Client.columns)
                 """)
             guard let row = rows.first else { throw AdminRefusal.unknownClient(name) }
-            let client = try Self.client(row)
+            let client = try AccessEvent.Client(row: row)
             try publish(
                 .init(type: .clientRateLimitChanged, occurredAt: Self.now(connection), clientID: name, client: client),
                 on: connection)
@@ -77,12 +67,12 @@ struct AdminStore {
                     INSERT INTO api_key (key_id, client_id, secret_sha256, scopes, label)
                     VALUES (\(key.keyID), \(name), decode(\(key.secretHash.hex), 'hex'),
                             \(scopes.sorted().map(\.rawValue))::text[], \(label))
-                    RETURNING \(unsafeSQL: Self.keyColumns)
+                    RETURNING \(unsafeSQL: AccessEvent.Key.columns)
                     """)
             } catch let error as PostgresError where error.code == .foreignKeyViolation {
                 throw AdminRefusal.unknownClient(name)
             }
-            let record = try Self.key(rows.first!)
+            let record = try AccessEvent.Key(row: rows.first!)
             try publish(.init(type: .apiKeyCreated, occurredAt: record.createdAt, clientID: name, apiKey: record), on: connection)
             return (key, record)
         }
@@ -90,11 +80,11 @@ struct AdminStore {
 
     func keys(client name: String) throws -> [AccessEvent.Key] {
         let rows = try connection.query(
-            "SELECT \(unsafeSQL: Self.keyColumns) FROM api_key WHERE client_id = \(name) ORDER BY created_at, key_id")
+            "SELECT \(unsafeSQL: AccessEvent.Key.columns) FROM api_key WHERE client_id = \(name) ORDER BY created_at, key_id")
         if rows.isEmpty, try connection.query("SELECT 1 FROM client WHERE id = \(name)").isEmpty {
             throw AdminRefusal.unknownClient(name)
         }
-        return try rows.map(Self.key)
+        return try rows.map(AccessEvent.Key.init(row:))
     }
 
     /// Revokes a key; a key revoked before stays as it was (`wasRevoked`), and no event is written.
@@ -104,13 +94,18 @@ struct AdminStore {
                 "SELECT (revoked_at IS NOT NULL)::text AS was_revoked FROM api_key WHERE key_id = \(id) FOR UPDATE")
             guard let row = rows.first else { throw AdminRefusal.unknownKey(id) }
             let wasRevoked = try row.text("was_revoked") == "true"
-            let updated = try connection.query(
-                """
-                UPDATE api_key SET revoked_at = coalesce(revoked_at, clock_timestamp()) WHERE key_id = \(id)
-                RETURNING \(unsafeSQL: Self.keyColumns)
-                """)
-            let key = try Self.key(updated.first!)
-            if !wasRevoked {
+            let key: AccessEvent.Key
+            if wasRevoked {
+                key = try AccessEvent.Key(
+                    row: try connection.query("SELECT \(unsafeSQL: AccessEvent.Key.columns) FROM api_key WHERE key_id = \(id)").first!)
+            } else {
+                key = try AccessEvent.Key(
+                    row: try connection.query(
+                        """
+                        UPDATE api_key SET revoked_at = clock_timestamp() WHERE key_id = \(id)
+                        RETURNING \(unsafeSQL: AccessEvent.Key.columns)
+                        """
+                    ).first!)
                 try publish(
                     .init(type: .apiKeyRevoked, occurredAt: key.revokedAt ?? key.createdAt, clientID: key.clientID, apiKey: key),
                     on: connection)
@@ -162,21 +157,5 @@ struct AdminStore {
             let total = BTCAmount(parsing: try row.text("total"))
         else { throw PostgresError(code: .other, message: "btc_total has no readable row") }
         return (limit, total)
-    }
-
-    private static func client(_ row: PostgresRow) throws -> AccessEvent.Client {
-        AccessEvent.Client(
-            id: try row.text("id"), createdAt: try row.text("created_at"),
-            rateLimitPerS: row["rate_limit_per_s"].flatMap(RateLimit.parsePerSecond).map {
-                RateLimit(milliPerSecond: $0, burst: 1)!.perSecondText
-            },
-            rateLimitBurst: row["rate_limit_burst"].flatMap { Int64($0) }, version: try row.int("version"))
-    }
-
-    private static func key(_ row: PostgresRow) throws -> AccessEvent.Key {
-        AccessEvent.Key(
-            keyID: try row.text("key_id"), clientID: try row.text("client_id"),
-            scopes: try row.text("scopes").split(separator: ",").map(String.init), label: try row.text("label"),
-            createdAt: try row.text("created_at"), revokedAt: row["revoked_at"], secretSHA256: try row.text("secret_sha256"))
     }
 }

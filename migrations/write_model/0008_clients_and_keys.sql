@@ -20,5 +20,21 @@ CREATE TABLE api_key (
 
 CREATE INDEX api_key_client ON api_key (client_id, created_at);
 
+-- A key changes once: when it is revoked. Nothing can un-revoke it or change what it is.
+CREATE FUNCTION api_key_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' OR OLD.revoked_at IS NOT NULL OR NEW.revoked_at IS NULL
+       OR (NEW.key_id, NEW.client_id, NEW.secret_sha256, NEW.scopes, NEW.label, NEW.created_at)
+          IS DISTINCT FROM (OLD.key_id, OLD.client_id, OLD.secret_sha256, OLD.scopes, OLD.label, OLD.created_at) THEN
+        RAISE EXCEPTION 'API keys change only by being revoked: % refused', TG_OP USING ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+CREATE TRIGGER api_key_only_revoked
+    BEFORE UPDATE OR DELETE ON api_key
+    FOR EACH ROW EXECUTE FUNCTION api_key_refuse_change();
+
 -- The operator's events (limit.changed) belong to no client.
 ALTER TABLE outbox ALTER COLUMN client_id DROP NOT NULL;

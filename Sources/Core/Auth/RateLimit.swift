@@ -31,7 +31,10 @@ public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Tokens per second as text: "200", "0.5".
-    public var perSecondText: String {
+    public var perSecondText: String { Self.perSecondText(milliPerSecond) }
+
+    /// Thousandths per second as text: 200000 → "200", 500 → "0.5".
+    public static func perSecondText(_ milliPerSecond: Int64) -> String {
         let whole = milliPerSecond / 1000
         let fraction = milliPerSecond % 1000
         guard fraction != 0 else { return "\(whole)" }
