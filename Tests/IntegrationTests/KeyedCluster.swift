@@ -6,7 +6,6 @@ import Prometheus
 import TestSupport
 import Testing
 
-@testable import BTCPrice
 @testable import BuyOrdersAdmin
 @testable import CreateBuyOrder
 @testable import FetchBuyOrders
@@ -31,16 +30,12 @@ struct KeyedCluster: Sendable {
         defer { virtualHost.delete() }
         let amqp = AMQPSettings(endpoint: try AMQPEndpoint(url: virtualHost.url))
         let logger = TestServers.logger
-        let prices = try await buildBTCPrice(
-            settings: try BTCPriceSettings(
-                environment: EnvironmentReader(["PRICE_SOURCE": "simulated", "PRICE_POLL_INTERVAL_MS": "100"])),
-            logger: logger, metrics: PrometheusCollectorRegistry())
-        try await prices.test(.live) { priceClient in
+        try await withSimulatedPrices { priceURL in
             @Sendable func create() async throws -> some ApplicationProtocol {
                 try await buildCreateBuyOrder(
                     settings: CreateBuyOrderSettings(
                         server: HTTPServerSettings(port: 0), writeDatabase: write.settings(),
-                        btcPriceURL: URL(string: "http://127.0.0.1:\(priceClient.port!)")!,
+                        btcPriceURL: priceURL,
                         pricePollInterval: .milliseconds(100), access: access, amqp: amqp),
                     logger: logger, metrics: PrometheusCollectorRegistry())
             }
