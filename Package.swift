@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "read-model-sync", targets: ["ReadModelSync"]),
         .executable(name: "btc-price", targets: ["BTCPrice"]),
         .executable(name: "migrate", targets: ["Migrate"]),
+        .executable(name: "buyorders-admin", targets: ["BuyOrdersAdmin"]),
         .library(name: "Core", targets: ["Core"]),
     ],
     dependencies: [
@@ -29,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
@@ -52,6 +54,7 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -68,6 +71,11 @@ let package = Package(
             dependencies: ["Core", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "BuyOrdersAdmin",
+            dependencies: ["Core", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: [
@@ -78,6 +86,7 @@ let package = Package(
             path: "Tests/TestSupport", swiftSettings: swiftSettings
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BuyOrdersAdminTests", dependencies: ["Core", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "MigrateTests", dependencies: ["Migrate", "TestSupport"], swiftSettings: swiftSettings),
         serviceTests("CreateBuyOrder"),
         serviceTests("FetchBuyOrders"),
@@ -86,7 +95,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "CreateBuyOrder", "ReadModelSync", "BTCPrice", "TestSupport",
+                "CreateBuyOrder", "FetchBuyOrders", "ReadModelSync", "BTCPrice", "BuyOrdersAdmin", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -14,6 +14,8 @@ struct CreateBuyOrderSettings: Sendable {
     var pricePollInterval: Duration
     /// `WRITE_BATCH_MAX`, `WRITE_QUEUE_MAX`, `WRITE_QUEUE_TIMEOUT_MS`.
     var writer: OrderWriter.Limits
+    /// `ANONYMOUS_CLIENT`, `RATE_LIMIT_PER_S`, `RATE_LIMIT_BURST`.
+    var access: AccessSettings
     /// The broker the outbox relay publishes to; nil runs no relay (events stay in the outbox).
     var amqp: AMQPSettings?
     var topology = AMQPTopology()
@@ -21,8 +23,10 @@ struct CreateBuyOrderSettings: Sendable {
     init(
         server: HTTPServerSettings, writeDatabase: DatabaseSettings, btcPriceURL: URL,
         priceMaxAge: Duration = .seconds(10), pricePollInterval: Duration = .seconds(1),
-        writer: OrderWriter.Limits = OrderWriter.Limits(), amqp: AMQPSettings? = nil
+        writer: OrderWriter.Limits = OrderWriter.Limits(), access: AccessSettings = AccessSettings(),
+        amqp: AMQPSettings? = nil
     ) {
+        self.access = access
         self.amqp = amqp
         self.server = server
         self.writeDatabase = writeDatabase
@@ -45,6 +49,7 @@ struct CreateBuyOrderSettings: Sendable {
             try environment.integer(
                 "WRITE_QUEUE_TIMEOUT_MS", default: Int(writer.queueTimeout / .milliseconds(1)), in: 100...60_000))
         self.writer = writer
+        self.access = try AccessSettings(environment: environment)
         self.amqp = try AMQPSettings.from(environment, connectionName: "create-buy-order")
     }
 }
@@ -76,7 +81,7 @@ func buildCreateBuyOrder(settings: CreateBuyOrderSettings, logger: Logger, metri
         ],
         metrics: metrics
     )
-    BuyOrderRoutes(quotes: quotes, writer: writer).add(to: router)
+    BuyOrderRoutes(quotes: quotes, writer: writer).add(to: router, access: ClientAccess(settings.access, database: writeDatabase))
     // Shutdown runs in reverse: the HTTP server drains first, then the writer writes what is queued, and
     // only then the relay stops, so the last orders' events are published before the process exits.
     var services: [any Service] = [writeDatabase, http, quotes]

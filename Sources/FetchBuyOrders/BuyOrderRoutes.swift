@@ -4,16 +4,18 @@ import Hummingbird
 
 /// `GET /buy_orders` (pages) and `GET /buy_orders/{id}`, each also under `/v1`.
 struct BuyOrderRoutes: Sendable {
-    /// Every request acts as this client until clients authenticate.
-    static let defaultClient = "default"
-
     let store: BuyOrderStore
 
-    func register(on router: Router<some RequestContext>) {
+    func register(on router: Router<BasicRequestContext>, access: ClientAccess) {
+        let orders = router.clientRoutes(access, scope: .ordersRead)
         for prefix in ["", "/v1"] {
-            router.get("\(prefix)/buy_orders") { request, _ in try await Self.answering { try await page(request) } }
-            router.get("\(prefix)/buy_orders/:id") { request, context in
-                try await Self.answering { try await order(request, id: context.parameters.get("id") ?? "") }
+            orders.get("\(prefix)/buy_orders") { request, context in
+                try await Self.answering { try await page(request, client: context.principal.clientID) }
+            }
+            orders.get("\(prefix)/buy_orders/:id") { request, context in
+                try await Self.answering {
+                    try await order(id: context.parameters.get("id") ?? "", client: context.principal.clientID)
+                }
             }
         }
     }
@@ -29,27 +31,22 @@ struct BuyOrderRoutes: Sendable {
         }
     }
 
-    /// The client a request acts for.
-    func client(of request: Request) -> String {
-        Self.defaultClient
-    }
-
-    func page(_ request: Request) async throws -> Response {
+    func page(_ request: Request, client: String) async throws -> Response {
         let pageRequest = try PageRequest(query: request.uri.queryParameters)
         let page: BuyOrderPage
         do {
-            page = try await store.page(pageRequest, client: client(of: request))
+            page = try await store.page(pageRequest, client: client)
         } catch is UnknownReference {
             throw Problem.validation(field: "last_reference", "is not the id of one of your orders")
         }
         return Response.json(Self.json(page))
     }
 
-    func order(_ request: Request, id text: String) async throws -> Response {
+    func order(id text: String, client: String) async throws -> Response {
         guard let id = UUID(text: text) else {
             throw Problem.validation(field: "id", "must be a UUID")
         }
-        guard let order = try await store.order(id: id, client: client(of: request)) else {
+        guard let order = try await store.order(id: id, client: client) else {
             throw Problem.notFound("No buy order \(id.postgresText).")
         }
         return Response.json(order.json)

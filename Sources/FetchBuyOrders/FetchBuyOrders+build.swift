@@ -7,15 +7,20 @@ import Prometheus
 struct FetchBuyOrdersSettings: Sendable {
     var server: HTTPServerSettings
     var readDatabase: DatabaseSettings
+    /// `ANONYMOUS_CLIENT`, `RATE_LIMIT_PER_S`, `RATE_LIMIT_BURST`; keys are checked against the read
+    /// model, where read-model-sync projects them.
+    var access: AccessSettings
 
-    init(server: HTTPServerSettings, readDatabase: DatabaseSettings) {
+    init(server: HTTPServerSettings, readDatabase: DatabaseSettings, access: AccessSettings = AccessSettings()) {
         self.server = server
         self.readDatabase = readDatabase
+        self.access = access
     }
 
     init(environment: EnvironmentReader) throws {
         self.server = try HTTPServerSettings(environment: environment, defaultPort: 8778)
         self.readDatabase = try .read(environment)
+        self.access = try AccessSettings(environment: environment)
     }
 }
 
@@ -28,7 +33,8 @@ func buildFetchBuyOrders(settings: FetchBuyOrdersSettings, logger: Logger, metri
         checks: [.database("read_db", client: readDatabase, requires: .readModel)],
         metrics: metrics
     )
-    BuyOrderRoutes(store: BuyOrderStore(database: readDatabase)).register(on: router)
+    BuyOrderRoutes(store: BuyOrderStore(database: readDatabase))
+        .register(on: router, access: ClientAccess(settings.access, database: readDatabase))
     return Application(
         router: router,
         server: settings.server, name: "fetch-buy-orders",

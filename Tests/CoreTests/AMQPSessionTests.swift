@@ -87,7 +87,7 @@ import Testing
     }
 
     @Test func manyFailedAttemptsLogOneLineAndTheRecoveryAnother() async throws {
-        let logs = CapturedLogs()
+        let logs = LogRecorder()
         let proxy = try TCPProxy(targetPort: try AMQPEndpoint(url: TestServers.amqpURL()).port)
         defer { proxy.stop() }
         var settings = try AMQPTest.settings()
@@ -98,7 +98,7 @@ import Testing
             let session = AMQPSession(
                 name: "test", settings: settings, topology: nil,
                 backoff: Backoff(initial: .milliseconds(20), maximum: .milliseconds(50)), stop: StopFlag(),
-                logger: logs.logger, metrics: NOOPMetricsHandler.instance)
+                logger: logs.logger(level: .trace), metrics: NOOPMetricsHandler.instance)
             defer { session.close() }
             _ = session.connection(within: .seconds(2))
             let attempts = logs.messages(at: .debug).count + logs.messages(at: .warning).count

@@ -25,6 +25,8 @@ enum AMQPTest {
         let prefix = "test.\(UUID().uuidString.prefix(8).lowercased())"
         return AMQPTopology(
             exchange: "\(prefix).buy_orders",
+            // Only the orders' key, so that a message with another key is unroutable.
+            bindingKey: "buy_order.created",
             queue: "\(prefix).read_model_sync",
             deadLetterExchange: "\(prefix).buy_orders.dead_letter",
             deadLetterQueue: "\(prefix).read_model_sync.dead_letter",

@@ -11,7 +11,7 @@ import TestSupport
     func application(database: TestDatabase) async throws -> some ApplicationProtocol {
         let settings = CreateBuyOrderSettings(
             server: HTTPServerSettings(port: 8777), writeDatabase: database.settings(),
-            btcPriceURL: URL(string: "http://127.0.0.1:9")!)
+            btcPriceURL: URL(string: "http://127.0.0.1:9")!, access: .anonymousDefault)
         return try await buildCreateBuyOrder(settings: settings, logger: TestServers.logger, metrics: PrometheusCollectorRegistry())
     }
 

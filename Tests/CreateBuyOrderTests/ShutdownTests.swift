@@ -99,6 +99,7 @@ struct CreateBuyOrderProcess {
             environment: [
                 "WRITE_DB_URL": database.url.absoluteString, "BTC_PRICE_URL": priceURL.absoluteString,
                 "AMQP_URL": "amqp://guest:guest@127.0.0.1:9/%2f", "HOST": "127.0.0.1", "PORT": "\(http.port)",
+                "ANONYMOUS_CLIENT": "default",
                 "LOG_LEVEL": "info", "PRICE_POLL_INTERVAL_MS": "100",
             ].merging(environment) { $1 },
             output: logPath, errors: logPath)

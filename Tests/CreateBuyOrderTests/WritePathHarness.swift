@@ -34,7 +34,7 @@ struct WritePath: Sendable {
             let settings = CreateBuyOrderSettings(
                 server: HTTPServerSettings(port: 8777), writeDatabase: database.settings(poolSize: 4),
                 btcPriceURL: priceURL, priceMaxAge: .seconds(priceMaxAge), pricePollInterval: .milliseconds(100),
-                amqp: amqp)
+                access: .anonymousDefault, amqp: amqp)
             var configured = settings
             configured.topology = topology
             configure(&configured)

@@ -17,7 +17,7 @@ import TestSupport
         let orders = try OrderFixtures(database: database).insert(count: 3)
         let logs = LogRecorder()
         let app = try await buildFetchBuyOrders(
-            settings: FetchBuyOrdersSettings(server: HTTPServerSettings(port: 0), readDatabase: database.settings()),
+            settings: FetchBuyOrdersSettings(server: HTTPServerSettings(port: 0), readDatabase: database.settings(), access: .anonymousDefault),
             logger: logs.logger(), metrics: PrometheusCollectorRegistry())
         try await app.test(.router) { client in
             #expect(try await client.page("/buy_orders").rows.count == 3)

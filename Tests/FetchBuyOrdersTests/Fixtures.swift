@@ -10,7 +10,7 @@ import TestSupport
 
 /// The service over its own database, as `main` builds it.
 func makeApplication(database: TestDatabase) async throws -> some ApplicationProtocol {
-    let settings = FetchBuyOrdersSettings(server: HTTPServerSettings(port: 0), readDatabase: database.settings())
+    let settings = FetchBuyOrdersSettings(server: HTTPServerSettings(port: 0), readDatabase: database.settings(), access: .anonymousDefault)
     return try await buildFetchBuyOrders(settings: settings, logger: TestServers.logger, metrics: PrometheusCollectorRegistry())
 }
 

@@ -15,12 +15,12 @@ import TestSupport
     @Test func answersEveryRequestThatArrivesWhileDrainingAndClosesAfterIt() async throws {
         let database = try TestDatabase.create(.readModel)
         try OrderFixtures(database: database).insert(count: 3)
-        // No lock or statement timeout: the request must wait on the test's lock for as long as the drain takes.
+        // The page waits on the test's lock while the drain runs: longer than the services' 2 s lock timeout.
         var readDatabase = database.settings()
-        readDatabase.options.lockTimeout = nil
-        readDatabase.options.statementTimeout = nil
+        readDatabase.options.lockTimeout = .seconds(60)
         let settings = FetchBuyOrdersSettings(
-            server: HTTPServerSettings(port: 0, drainGrace: .seconds(3)), readDatabase: readDatabase)
+            server: HTTPServerSettings(port: 0, drainGrace: .seconds(3)), readDatabase: readDatabase,
+            access: .anonymousDefault)
         let app = try await buildFetchBuyOrders(settings: settings, logger: TestServers.logger, metrics: PrometheusCollectorRegistry())
         try await withLiveApplication(app) { live in
             let idle = try await RawHTTPConnection.open(port: live.port)

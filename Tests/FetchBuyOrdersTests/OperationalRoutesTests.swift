@@ -8,7 +8,7 @@ import TestSupport
 
 @Suite struct OperationalRoutesTests {
     func application(database: TestDatabase) async throws -> some ApplicationProtocol {
-        let settings = FetchBuyOrdersSettings(server: HTTPServerSettings(port: 8778), readDatabase: database.settings())
+        let settings = FetchBuyOrdersSettings(server: HTTPServerSettings(port: 8778), readDatabase: database.settings(), access: .anonymousDefault)
         return try await buildFetchBuyOrders(settings: settings, logger: TestServers.logger, metrics: PrometheusCollectorRegistry())
     }
 

@@ -26,16 +26,12 @@ struct Cluster: Sendable {
     {
         let cluster = Cluster(write: try TestDatabase.create(.writeModel), read: try TestDatabase.create(.readModel))
         let logger = TestServers.logger
-        let prices = try await buildBTCPrice(
-            settings: try BTCPriceSettings(
-                environment: EnvironmentReader(["PRICE_SOURCE": "simulated", "PRICE_POLL_INTERVAL_MS": "100"])),
-            logger: logger, metrics: PrometheusCollectorRegistry())
-        try await prices.test(.live) { priceClient in
+        try await withSimulatedPrices { priceURL in
             let createBuyOrder = try await buildCreateBuyOrder(
                 settings: CreateBuyOrderSettings(
                     server: HTTPServerSettings(port: 8777), writeDatabase: cluster.write.settings(),
-                    btcPriceURL: URL(string: "http://127.0.0.1:\(priceClient.port!)")!,
-                    pricePollInterval: .milliseconds(100), amqp: amqp),
+                    btcPriceURL: priceURL,
+                    pricePollInterval: .milliseconds(100), access: .anonymousDefault, amqp: amqp),
                 logger: logger, metrics: cluster.createBuyOrderMetrics)
             let readModelSync = try await buildReadModelSync(
                 settings: ReadModelSyncSettings(
@@ -66,6 +62,17 @@ struct Cluster: Sendable {
 
     var projectedIDs: [String] {
         get throws { try read.connect().query("SELECT id::text AS id FROM buy_order").compactMap { $0["id"] } }
+    }
+}
+
+/// Runs btc-price with simulated prices on a loopback port while `body` runs with its URL.
+func withSimulatedPrices(_ body: @Sendable (URL) async throws -> Void) async throws {
+    let prices = try await buildBTCPrice(
+        settings: try BTCPriceSettings(
+            environment: EnvironmentReader(["PRICE_SOURCE": "simulated", "PRICE_POLL_INTERVAL_MS": "100"])),
+        logger: TestServers.logger, metrics: PrometheusCollectorRegistry())
+    try await prices.test(.live) { priceClient in
+        try await body(URL(string: "http://127.0.0.1:\(priceClient.port!)")!)
     }
 }
 

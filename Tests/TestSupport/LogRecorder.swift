@@ -21,6 +21,11 @@ public final class LogRecorder: Sendable {
 
     public var all: [Entry] { entries.withLock { $0 } }
 
+    /// The messages logged at `level`, in order.
+    public func messages(at level: Logger.Level) -> [String] {
+        entries.withLock { $0.filter { $0.level == level }.map(\.message) }
+    }
+
     /// How many messages so far contain `text`.
     public func count(_ text: String) -> Int {
         entries.withLock { $0.filter { $0.message.contains(text) }.count }

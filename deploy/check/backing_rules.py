@@ -140,7 +140,7 @@ def check_rabbitmq(manifests, topology, fail):
         fail(f"Queue/{topology['deadLetterQueue']}: must be a durable classic queue without arguments, as the services declare it")
     bindings = {(b["spec"].get("source"), b["spec"].get("destination"), b["spec"].get("routingKey", "")) for b in topology_objects("Binding")}
     for binding in (
-        (topology.get("exchange"), topology.get("queue"), topology.get("routingKey")),
+        (topology.get("exchange"), topology.get("queue"), topology.get("bindingKey")),
         (topology.get("deadLetterExchange"), topology.get("deadLetterQueue"), ""),
     ):
         if binding not in bindings:

@@ -141,7 +141,7 @@ MUTATIONS = [
     ("dev", "the exchange renamed", "buy_orders (declared by the services) is missing",
      lambda m: next(e for e in m.of_kind("Exchange") if e["spec"]["name"] == "buy_orders")["spec"].update(name="orders")),
     ("dev", "the binding's routing key", "Binding: buy_orders -> read_model_sync",
-     lambda m: next(b for b in m.of_kind("Binding") if b["spec"]["source"] == "buy_orders")["spec"].update(routingKey="#")),
+     lambda m: next(b for b in m.of_kind("Binding") if b["spec"]["source"] == "buy_orders")["spec"].update(routingKey="buy_order.created")),
     ("production", "a topology object of another cluster", "rabbitmqClusterReference must name",
      lambda m: m.of_kind("Policy")[0]["spec"]["rabbitmqClusterReference"].update(name="other")),
     ("dev", "a broker user without permissions", "has no Permission",

@@ -2,12 +2,14 @@ import CRabbitMQ
 
 /// The exchanges and queues of the buy-order events (DESIGN.md, Events), by name so tests can use their own.
 ///
-/// `queue` is a quorum queue bound to the topic `exchange` by `routingKey`. A message returned to it
+/// `queue` is a quorum queue bound to the topic `exchange` by `bindingKey` (every event: orders,
+/// clients, keys, the limit; `routingKey` is the orders' own). A message returned to it
 /// more than `deliveryLimit` times, or rejected without requeue, goes through the fanout
 /// `deadLetterExchange` to `deadLetterQueue`.
 public struct AMQPTopology: Sendable, Equatable {
     public var exchange: String
     public var routingKey: String
+    public var bindingKey: String
     public var queue: String
     public var deadLetterExchange: String
     public var deadLetterQueue: String
@@ -16,6 +18,7 @@ public struct AMQPTopology: Sendable, Equatable {
     public init(
         exchange: String = "buy_orders",
         routingKey: String = "buy_order.created",
+        bindingKey: String = "#",
         queue: String = "read_model_sync",
         deadLetterExchange: String = "buy_orders.dead_letter",
         deadLetterQueue: String = "read_model_sync.dead_letter",
@@ -23,6 +26,7 @@ public struct AMQPTopology: Sendable, Equatable {
     ) {
         self.exchange = exchange
         self.routingKey = routingKey
+        self.bindingKey = bindingKey
         self.queue = queue
         self.deadLetterExchange = deadLetterExchange
         self.deadLetterQueue = deadLetterQueue
@@ -48,7 +52,7 @@ extension AMQPConnection {
         try declareQueue(topology.deadLetterQueue)
         try bindQueue(topology.deadLetterQueue, exchange: topology.deadLetterExchange, routingKey: "")
         try declareQueue(topology.queue, arguments: topology.queueArguments)
-        try bindQueue(topology.queue, exchange: topology.exchange, routingKey: topology.routingKey)
+        try bindQueue(topology.queue, exchange: topology.exchange, routingKey: topology.bindingKey)
     }
 
     /// Declares a durable exchange of `type` (direct, fanout, topic, headers).

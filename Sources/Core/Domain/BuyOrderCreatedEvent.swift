@@ -27,10 +27,7 @@ public struct BuyOrderCreatedEvent: Sendable, Equatable, Decodable {
         case occurredAt = "occurred_at"
     }
 
-    /// Why a message is not a valid event; `description` is the dead-letter reason.
-    public struct Invalid: Error, CustomStringConvertible, Equatable {
-        public let description: String
-    }
+    public typealias Invalid = InvalidEvent
 
     /// Decodes and validates a message body: JSON, the right type and version, every field well formed.
     public init(json data: Data) throws(Invalid) {

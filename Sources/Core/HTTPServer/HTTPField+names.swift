@@ -6,3 +6,10 @@ extension HTTPField.Name {
     /// Set on an answer that repeats the first answer for an idempotency key.
     public static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
 }
+
+extension HTTPField.Name {
+    /// The IETF draft "RateLimit header fields for HTTP": the policy a client is held to...
+    public static let rateLimitPolicy = HTTPField.Name("RateLimit-Policy")!
+    /// ...and what is left of it now.
+    public static let rateLimit = HTTPField.Name("RateLimit")!
+}

@@ -6,9 +6,6 @@ import NIOCore
 
 /// `PUT /buy_order` and `PUT /v1/buy_order`.
 struct BuyOrderRoutes: Sendable {
-    /// Every request acts as this client until clients authenticate.
-    static let defaultClient = "default"
-
     let quotes: QuoteCache
     let writer: OrderWriter
     let retryAfterSeconds: Int
@@ -23,12 +20,13 @@ struct BuyOrderRoutes: Sendable {
         self.retryAfterSeconds = retryAfterSeconds
     }
 
-    func add(to router: Router<BasicRequestContext>) {
-        router.put("/buy_order", use: create)
-        router.put("/v1/buy_order", use: create)
+    func add(to router: Router<BasicRequestContext>, access: ClientAccess) {
+        let orders = router.clientRoutes(access, scope: .ordersWrite)
+        orders.put("/buy_order", use: create)
+        orders.put("/v1/buy_order", use: create)
     }
 
-    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func create(_ request: Request, context: ClientRequestContext) async throws -> Response {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: BuyOrderBody.maxBytes)
@@ -39,7 +37,7 @@ struct BuyOrderRoutes: Sendable {
         }
         let order = try BuyOrderBody.parse(
             body: Data(body.readableBytesView), contentType: request.headers[.contentType],
-            headerKey: request.headers[.idempotencyKey], clientID: Self.defaultClient)
+            headerKey: request.headers[.idempotencyKey], clientID: context.principal.clientID)
 
         let outcome: OrderOutcome
         do {

@@ -21,14 +21,15 @@ struct Verify: ParsableCommand {
 
 struct Rebuild: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Copies every order of the write model into the read model, then verifies.",
+        abstract: "Copies every client, key and order of the write model into the read model, then verifies.",
         discussion: "Idempotent upserts: safe while the consumer runs. Exit status as verify's.")
 
     func run() throws {
         try AdminCommand.run("rebuild") { environment in
             let admin = try AdminCommand.models(environment)
+            let access = try admin.rebuildAccess()
             let copied = try admin.rebuild()
-            print("rebuild: copied \(copied) orders from the write model into the read model")
+            print("rebuild: copied \(access.clients) clients, \(access.keys) keys and \(copied) orders from the write model into the read model")
             guard try VerifyReport.run(admin, environment) else { throw ExitCode(1) }
         }
     }

@@ -29,11 +29,23 @@ struct ReadModelAdmin {
         return Summary(count: try row.text("count"), btcSum: try row.text("sum"), checksum: try row.text("checksum"))
     }
 
-    /// Nil when both models hold the same orders, otherwise the difference in words.
+    /// How many clients, keys and revoked keys a model holds: the read model must know every key and
+    /// every revocation, since fetch-buy-orders checks keys there.
+    static let accessSQL: PostgresQuery = """
+        SELECT (SELECT count(*) FROM client)::text AS clients, (SELECT count(*) FROM api_key)::text AS keys,
+               (SELECT count(*) FROM api_key WHERE revoked_at IS NOT NULL)::text AS revoked
+        """
+
+    /// Nil when both models hold the same orders, clients and keys, otherwise the difference in words.
     func verify() throws -> String? {
         let (expected, actual) = (try Self.summary(write), try Self.summary(read))
-        guard expected != actual else { return nil }
         var differences: [String] = []
+        let (writeAccess, readAccess) = (try write.query(Self.accessSQL).first!, try read.query(Self.accessSQL).first!)
+        for (column, what) in [("clients", "clients"), ("keys", "API keys"), ("revoked", "revoked API keys")]
+        where writeAccess[column] != readAccess[column] {
+            differences.append("\(what): write \(writeAccess[column] ?? "-"), read \(readAccess[column] ?? "-")")
+        }
+        guard expected != actual || !differences.isEmpty else { return nil }
         if expected.count != actual.count { differences.append("count: write \(expected.count), read \(actual.count)") }
         if expected.btcSum != actual.btcSum { differences.append("sum of btc_amount: write \(expected.btcSum), read \(actual.btcSum)") }
         if expected.checksum != actual.checksum { differences.append("order id checksum differs") }
@@ -62,6 +74,18 @@ struct ReadModelAdmin {
             after = last
         }
         return (count, ids)
+    }
+
+    /// Copies every client and key of the write model into the read model (as their events would):
+    /// fetch-buy-orders checks keys there. Returns how many clients and keys were copied.
+    func rebuildAccess() throws -> (clients: Int, keys: Int) {
+        let clients = try write.query("SELECT \(unsafeSQL: AccessEvent.Client.columns) FROM client").map(AccessEvent.Client.init(row:))
+        let keys = try write.query("SELECT \(unsafeSQL: AccessEvent.Key.columns) FROM api_key").map(AccessEvent.Key.init(row:))
+        try read.transaction { connection in
+            try AccessProjection.upsert(clients: clients, on: connection)
+            try AccessProjection.upsert(keys: keys, on: connection)
+        }
+        return (clients.count, keys.count)
     }
 
     /// Copies every order of the write model into the read model in sequence order, overwriting

@@ -57,7 +57,7 @@ final class DeadLetterQueue {
         guard let connection = session.connection(within: .zero) else { return nil }
         return try AMQPHeldMessages.take(from: topology.deadLetterQueue, on: connection, limit: sweepLimit) { held in
             let letters = held.deliveries.compactMap { delivery in
-                (try? BuyOrderCreatedEvent(json: Data(delivery.body))).map { (delivery, $0.order) }
+                (try? ProjectedEvent(routingKey: delivery.routingKey, body: delivery.body)).map { (delivery, $0) }
             }
             let report = applier.apply(letters.map(\.1))
             let applied = report.applied.map { letters[$0].0 }

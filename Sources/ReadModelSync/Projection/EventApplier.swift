@@ -1,21 +1,21 @@
 import Core
 import Foundation
 
-/// Applies orders to the read model in one transaction and, when that fails, sorts out which of
-/// them failed for reasons of their own. Owns its database connection (one thread, reconnecting).
+/// Applies events (orders, clients, keys) to the read model in one transaction and, when that fails,
+/// sorts out which of them failed for reasons of their own. Owns its database connection (one thread, reconnecting).
 ///
-/// A failure about the database holds every order. A batch that fails otherwise is applied again one
-/// order at a time: an order that fails with a data error (SQLSTATE 22, 23) is rejected; one that fails
-/// with an unclear error is rejected only if another order of the batch was applied, else held.
+/// A failure about the database holds every event. A batch that fails otherwise is applied again one
+/// event at a time: an event that fails with a data error (SQLSTATE 22, 23) is rejected; one that fails
+/// with an unclear error is rejected only if another event of the batch was applied, else held.
 final class EventApplier {
     struct Report {
-        /// Indexes of the orders now in the read model.
+        /// Indexes of the events now in the read model.
         var applied: [Int] = []
-        /// How many of them were new (the rest were duplicates).
+        /// How many of the orders among them were new (the rest were duplicates).
         var inserted = 0
-        /// Orders that can never be applied, with the reason.
+        /// Events that can never be applied, with the reason.
         var rejected: [(index: Int, reason: String)] = []
-        /// Orders to try again later, and why.
+        /// Events to try again later, and why.
         var held: [Int] = []
         var holdReason: (key: String, detail: String)?
     }
@@ -27,7 +27,7 @@ final class EventApplier {
         self.database = database
     }
 
-    func apply(_ orders: [StoredBuyOrder]) -> Report {
+    func apply(_ orders: [ProjectedEvent]) -> Report {
         var report = Report()
         guard !orders.isEmpty else { return report }
         let error: any Error
@@ -75,10 +75,19 @@ final class EventApplier {
         return report
     }
 
-    private func upsert(_ orders: [StoredBuyOrder]) -> Result<Int, any Error> {
+    /// Returns how many orders were new.
+    private func upsert(_ events: [ProjectedEvent]) -> Result<Int, any Error> {
         do {
             if connection == nil { connection = try PostgresConnection(settings: database) }
-            return .success(try connection!.transaction { try ReadModelStore.upsert(orders, on: $0) })
+            return .success(
+                try connection!.transaction { connection in
+                    var (clients, keys): ([AccessEvent.Client], [AccessEvent.Key]) = ([], [])
+                    for case .client(let client) in events { clients.append(client) }
+                    for case .key(let key) in events { keys.append(key) }
+                    try AccessProjection.upsert(clients: clients, on: connection)
+                    try AccessProjection.upsert(keys: keys, on: connection)
+                    return try ReadModelStore.upsert(events.compactMap(\.order), on: connection)
+                })
         } catch {
             if connection?.isIdle != true { connection = nil }
             return .failure(error)

@@ -5,7 +5,7 @@ import Metrics
 
 /// The projection's loop (see `ProjectionConsumer`): its state is created and used on the loop's thread only.
 final class ProjectionLoop {
-    typealias Event = (delivery: AMQPDelivery, order: StoredBuyOrder)
+    typealias Event = (delivery: AMQPDelivery, event: ProjectedEvent)
 
     let consumer: ProjectionConsumer
     let stop: StopFlag
@@ -109,7 +109,7 @@ final class ProjectionLoop {
             settlement.received(delivery.tag.value)
             counters.consumed.increment()
             do {
-                batch.append((delivery, try BuyOrderCreatedEvent(json: Data(delivery.body)).order))
+                batch.append((delivery, try ProjectedEvent(routingKey: delivery.routingKey, body: delivery.body)))
             } catch {
                 try deadLetter(delivery, reason: error.description, on: broker)
             }
@@ -117,11 +117,11 @@ final class ProjectionLoop {
     }
 
     private func project(_ batch: [Event], on broker: AMQPConnection) throws {
-        let report = applier.apply(batch.map(\.order))
+        let report = applier.apply(batch.map(\.event))
         try broker.send(settlement.settle(report.applied.map { batch[$0].delivery.tag.value }, with: .ack))
         counters.applied.increment(by: report.inserted)
         counters.duplicates.increment(by: report.applied.count - report.inserted)
-        recordLag(report.applied.map { batch[$0].order })
+        recordLag(report.applied.compactMap { batch[$0].event.order })
         for (index, reason) in report.rejected {
             try deadLetter(batch[index].delivery, reason: reason, on: broker)
         }
