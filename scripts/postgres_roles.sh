@@ -23,6 +23,14 @@ die() {
   exit 1
 }
 
+# require VARIABLE... — die unless each is set (the passwords).
+require() {
+  local variable
+  for variable in "$@"; do
+    [[ -n ${!variable:-} ]] || die "$variable is not set"
+  done
+}
+
 psql_run() {
   psql -X -q -v ON_ERROR_STOP=1 "$@"
 }
@@ -39,7 +47,6 @@ role_sql() {
   echo "SELECT format('CREATE ROLE %I', '$role') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role') \\gexec"
   echo "ALTER ROLE $role $attributes;"
   if [[ -n $password ]]; then
-    [[ -n ${!password:-} ]] || die "$password is not set (the password of the role $role)"
     echo "\\getenv password $password"
     echo "ALTER ROLE $role PASSWORD :'password';"
     echo "\\unset password"
@@ -72,6 +79,9 @@ main() {
   ! has_database write_model || write=1
   ! has_database read_model || read=1
   ((write || read)) || die "the server holds neither write_model nor read_model"
+  require BUYORDERS_DB_PASSWORD READ_MODEL_SYNC_DB_PASSWORD
+  ((write == 0)) || require CREATE_BUY_ORDER_DB_PASSWORD
+  ((read == 0)) || require FETCH_BUY_ORDERS_DB_PASSWORD
   {
     # Never write these statements, with their passwords, to the server's log.
     echo "SET log_statement = 'none';"
