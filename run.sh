@@ -5,7 +5,8 @@
 #   ./run.sh start    start detached; returns once every service answers /ready
 #   ./run.sh stop     stop everything started from RUN_DIR
 #   ./run.sh status   each component: running or stopped, address, /ready (exit 3 unless all ready)
-#   ./run.sh admin ARGS...  buyorders-admin ARGS against the running cluster, as the owner
+#   ./run.sh admin ARGS...            buyorders-admin ARGS against the running cluster, as the owner
+#   ./run.sh read-model-sync ARGS...  read-model-sync verify | rebuild | dead-letters ..., as its role and user
 # State (databases, logs, pids) lives in RUN_DIR (default .run/ in the repo); the passwords it
 # makes for the database roles and broker users in RUN_DIR/secrets/, the key of the client demo
 # in RUN_DIR/api-key (mode 600, made on the first start, kept afterwards).
@@ -41,7 +42,7 @@ STARTING=0
 STOP_REQUESTED=0
 
 usage() {
-  echo "usage: $0 [start|stop|status] | $0 admin ARGS..." >&2
+  echo "usage: $0 [start|stop|status] | $0 admin ARGS... | $0 read-model-sync ARGS..." >&2
   exit 2
 }
 
@@ -114,6 +115,11 @@ component_urls() {
     read-model-sync)
       export READ_DB_URL=${GIVEN_READ_DB_URL:-$(db_url read_model_sync read_model "$pw")}
       export AMQP_URL=${GIVEN_AMQP_URL:-$(amqp_url read_model_sync "$pw")}
+      ;;
+    read-model-sync-admin)
+      # verify and rebuild also read the write model.
+      component_urls read-model-sync "$pw"
+      export WRITE_DB_URL=${GIVEN_WRITE_DB_URL:-$(db_url read_model_sync write_model "$pw")}
       ;;
     btc-price) ;;
     *) die "component_urls: unknown component $1" ;;
@@ -557,7 +563,8 @@ print_summary() {
       btc-price "http://$host:$BTC_PRICE_PORT" "GET /v1/price?currency=USD  (source: $source)" \
       read-model-sync "http://$host:$READ_MODEL_SYNC_PORT" "" \
       "every service" "GET /health, /ready, /metrics" ""
-    echo "  Each service logs in as its own database role and broker user (passwords in $SECRETS):"
+    echo
+    echo "Each component logs in as its own database role and broker user (passwords in $SECRETS):"
     for svc in owner create-buy-order fetch-buy-orders read-model-sync; do
       summary_urls "$svc" | sed "1s|^|  $(printf '%-17s ' "${svc/owner/migrate, admin}")|; 2,\$s|^|  $(printf '%-17s ' '')|"
     done
@@ -626,12 +633,19 @@ cmd_start() {
   echo "Stop with: $0 stop"
 }
 
-# cmd_admin ARGS... — buyorders-admin ARGS against the cluster of RUN_DIR, as the owner.
-cmd_admin() {
+# cmd_tool COMMAND ARGS... — an operator's command against the cluster of RUN_DIR: admin is
+# buyorders-admin as the owner, read-model-sync its admin commands as its own role and user.
+cmd_tool() {
+  local tool=$1 component
+  shift
   configure
   [[ -s $RUN_DIR/bin && -d $SECRETS ]] || die "no cluster in $RUN_DIR: run '$0 start' first"
   BIN=$(<"$RUN_DIR/bin")
-  (component_urls owner && exec "$BIN/buyorders-admin" "$@")
+  case $tool in
+    admin) tool=buyorders-admin component=owner ;;
+    read-model-sync) component=read-model-sync-admin ;;
+  esac
+  (component_urls "$component" && exec "$BIN/$tool" "$@")
 }
 
 cmd_stop() {
@@ -681,9 +695,8 @@ cmd_status() {
 }
 
 main() {
-  if [[ ${1:-} == admin ]]; then
-    shift
-    cmd_admin "$@"
+  if [[ ${1:-} == admin || ${1:-} == read-model-sync ]]; then
+    cmd_tool "$@"
     return
   fi
   (($# <= 1)) || usage
@@ -698,7 +711,7 @@ main() {
       ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
-    -h | --help | help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' ;;
+    -h | --help | help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" ;;
     *) usage ;;
   esac
 }
