@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds one image per product, buyorders-<product>:TAG, from the base images
-# (run ./build_base_images.sh first). migrate's image carries migrations/.
-#   ./build_run_images.sh [product...]      (default: all five)
+# Builds one image per product, buyorders-<product>:TAG (buyorders-admin:TAG for buyorders-admin),
+# from the base images (run ./build_base_images.sh first). migrate's image carries migrations/.
+#   ./build_run_images.sh [product...]      (default: all six)
 # BUYORDERS_TAG (default latest) is the tag of the bases and of the results.
 set -euo pipefail
 
@@ -10,19 +10,25 @@ cd "$ROOT"
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
-PRODUCTS=(create-buy-order fetch-buy-orders read-model-sync btc-price migrate)
+PRODUCTS=(create-buy-order fetch-buy-orders read-model-sync btc-price migrate buyorders-admin)
 TAG=${BUYORDERS_TAG:-latest}
+
+# image_name PRODUCT — buyorders-PRODUCT, or PRODUCT when it starts with buyorders- already.
+image_name() {
+  if [[ $1 == buyorders-* ]]; then echo "$1"; else echo "buyorders-$1"; fi
+}
 
 # build_image PRODUCT
 build_image() {
-  local target=service
+  local target=service image
+  image=$(image_name "$1")
   [[ $1 != migrate ]] || target=migrate
-  log "buyorders-$1:$TAG"
+  log "$image:$TAG"
   docker build -f docker/service.Dockerfile --target "$target" \
     --build-arg "PRODUCT=$1" \
     --build-arg "BUILD_IMAGE=buyorders-build:$TAG" \
     --build-arg "RUNTIME_IMAGE=buyorders-runtime:$TAG" \
-    -t "buyorders-$1:$TAG" . || die "building buyorders-$1 failed"
+    -t "$image:$TAG" . || die "building $image failed"
 }
 
 main() {
@@ -37,7 +43,7 @@ main() {
     [[ " ${PRODUCTS[*]} " == *" $product "* ]] || die "unknown product '$product' (one of: ${PRODUCTS[*]})"
     build_image "$product"
   done
-  log "done (tag $TAG): ${*/#/buyorders-}"
+  log "done (tag $TAG): $(for product in "$@"; do image_name "$product"; done | tr '\n' ' ')"
 }
 
 main "$@"

@@ -5,9 +5,14 @@
 #   ./run.sh start    start detached; returns once every service answers /ready
 #   ./run.sh stop     stop everything started from RUN_DIR
 #   ./run.sh status   each component: running or stopped, address, /ready (exit 3 unless all ready)
-# State (databases, logs, pids) lives in RUN_DIR (default .run/ in the repo).
+#   ./run.sh admin ARGS...            buyorders-admin ARGS against the running cluster, as the owner
+#   ./run.sh read-model-sync ARGS...  read-model-sync verify | rebuild | dead-letters ..., as its role and user
+# State (databases, logs, pids) lives in RUN_DIR (default .run/ in the repo); the passwords it
+# makes for the database roles and broker users in RUN_DIR/secrets/, the key of the client demo
+# in RUN_DIR/api-key (mode 600, made on the first start, kept afterwards).
 # Every variable listed in .env.example overrides its default (ports, URLs,
-# PRICE_*, LOG_LEVEL, READY_TIMEOUT, STOP_TIMEOUT, BUILD_CONFIGURATION).
+# PRICE_*, LOG_LEVEL, READY_TIMEOUT, STOP_TIMEOUT, BUILD_CONFIGURATION). WRITE_DB_URL, READ_DB_URL
+# and AMQP_URL, when set, are used as they are by every component that reads them.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -28,12 +33,16 @@ STOP_TIMEOUT=${STOP_TIMEOUT:-15}
 BUILD_CONFIGURATION=${BUILD_CONFIGURATION:-release}
 PIDS=$RUN_DIR/pids
 LOGS=$RUN_DIR/logs
+SECRETS=$RUN_DIR/secrets
+API_KEY_FILE=$RUN_DIR/api-key
+# The client run.sh makes on its first start, with a key of both scopes.
+DEMO_CLIENT=demo
 # 1 while a start is under way: a failure then stops everything.
 STARTING=0
 STOP_REQUESTED=0
 
 usage() {
-  echo "usage: $0 [start|stop|status]" >&2
+  echo "usage: $0 [start|stop|status] | $0 admin ARGS... | $0 read-model-sync ARGS..." >&2
   exit 2
 }
 
@@ -67,10 +76,54 @@ configure() {
   [[ $BUILD_CONFIGURATION == release || $BUILD_CONFIGURATION == debug ]] ||
     die "BUILD_CONFIGURATION must be release or debug, got '$BUILD_CONFIGURATION'"
   BIN=$ROOT/.build/$BUILD_CONFIGURATION
-  export WRITE_DB_URL=${WRITE_DB_URL:-postgresql://postgres@127.0.0.1:$POSTGRES_PORT/write_model}
-  export READ_DB_URL=${READ_DB_URL:-postgresql://postgres@127.0.0.1:$POSTGRES_PORT/read_model}
-  export AMQP_URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:$RABBITMQ_PORT/%2f}
+  # Given URLs serve every component; otherwise each gets its own role and user (component_urls).
+  GIVEN_WRITE_DB_URL=${WRITE_DB_URL:-}
+  GIVEN_READ_DB_URL=${READ_DB_URL:-}
+  GIVEN_AMQP_URL=${AMQP_URL:-}
+  unset WRITE_DB_URL READ_DB_URL AMQP_URL
   export BTC_PRICE_URL=${BTC_PRICE_URL:-http://127.0.0.1:$BTC_PRICE_PORT}
+}
+
+# db_url ROLE DATABASE [PASSWORD] — run.sh's PostgreSQL as ROLE (its password unless given).
+db_url() {
+  echo "postgresql://$1:${3:-$(secret "$SECRETS/postgres-$1")}@127.0.0.1:$POSTGRES_PORT/$2"
+}
+
+# amqp_url USER [PASSWORD] — run.sh's RabbitMQ, vhost buyorders, as USER.
+amqp_url() {
+  echo "amqp://$1:${2:-$(secret "$SECRETS/rabbitmq-$1")}@127.0.0.1:$RABBITMQ_PORT/buyorders"
+}
+
+# component_urls COMPONENT [PASSWORD] — export the database and broker URLs COMPONENT reads, and no
+# other: its own role and user (README, "Least privilege"), or the URLs given. The owner is migrate
+# and buyorders-admin. With PASSWORD, every URL shows it instead (for print_summary).
+component_urls() {
+  local pw=${2:-}
+  unset WRITE_DB_URL READ_DB_URL AMQP_URL
+  case $1 in
+    owner)
+      export WRITE_DB_URL=${GIVEN_WRITE_DB_URL:-$(db_url buyorders write_model "$pw")}
+      export READ_DB_URL=${GIVEN_READ_DB_URL:-$(db_url buyorders read_model "$pw")}
+      ;;
+    create-buy-order)
+      export WRITE_DB_URL=${GIVEN_WRITE_DB_URL:-$(db_url create_buy_order write_model "$pw")}
+      export AMQP_URL=${GIVEN_AMQP_URL:-$(amqp_url create_buy_order "$pw")}
+      ;;
+    fetch-buy-orders)
+      export READ_DB_URL=${GIVEN_READ_DB_URL:-$(db_url fetch_buy_orders read_model "$pw")}
+      ;;
+    read-model-sync)
+      export READ_DB_URL=${GIVEN_READ_DB_URL:-$(db_url read_model_sync read_model "$pw")}
+      export AMQP_URL=${GIVEN_AMQP_URL:-$(amqp_url read_model_sync "$pw")}
+      ;;
+    read-model-sync-admin)
+      # verify and rebuild also read the write model.
+      component_urls read-model-sync "$pw"
+      export WRITE_DB_URL=${GIVEN_WRITE_DB_URL:-$(db_url read_model_sync write_model "$pw")}
+      ;;
+    btc-price) ;;
+    *) die "component_urls: unknown component $1" ;;
+  esac
 }
 
 # url_host — where the services are reached: HOST, or loopback for a wildcard.
@@ -206,9 +259,10 @@ check_ports() {
 # MARK: start
 
 prepare_run_dir() {
-  mkdir -p "$RUN_DIR" "$PIDS" "$LOGS"
-  # PostgreSQL runs as user postgres and must traverse RUN_DIR.
+  mkdir -p "$RUN_DIR" "$PIDS" "$LOGS" "$SECRETS"
+  # PostgreSQL runs as user postgres and must traverse RUN_DIR; nobody else reads the secrets.
   chmod o+x "$RUN_DIR"
+  chmod 700 "$SECRETS"
 }
 
 # build — compile every product; SwiftPM rebuilds only what changed.
@@ -222,9 +276,12 @@ build() {
     grep -E 'error:' "$log" | head -n 30 >&2 || tail -n 30 "$log" >&2
     die "build failed (log: $log)"
   fi
-  for svc in "${SERVICES[@]}" migrate; do
+  for svc in "${SERVICES[@]}" migrate buyorders-admin; do
     [[ -x $BIN/$svc ]] || die "the build did not produce $BIN/$svc"
   done
+  # `./run.sh admin` runs the buyorders-admin of this build.
+  echo "$BIN" >"$RUN_DIR/bin"
+
 }
 
 start_postgres() {
@@ -233,25 +290,66 @@ start_postgres() {
   else
     port_free_for postgres "$POSTGRES_PORT" POSTGRES_PORT
   fi
-  scripts/postgres.sh start "$RUN_DIR/postgres" "$POSTGRES_PORT" || die "PostgreSQL failed to start (log above)"
+  PG_AUTH=scram-sha-256 scripts/postgres.sh start "$RUN_DIR/postgres" "$POSTGRES_PORT" ||
+    die "PostgreSQL failed to start (log above)"
+  # The owner, the group roles and a login role per service, with the passwords in SECRETS.
+  scripts/postgres.sh roles "$RUN_DIR/postgres" "$SECRETS" || die "the database roles could not be made (log above)"
 }
 
 start_rabbitmq() {
   if rabbitmq_running; then
     log "rabbitmq already running from $RUN_DIR/rabbitmq"
-    return 0
+  else
+    port_free_for rabbitmq "$RABBITMQ_PORT" RABBITMQ_PORT
+    scripts/rabbitmq.sh start "$RUN_DIR/rabbitmq" "$RABBITMQ_PORT" || die "RabbitMQ failed to start (log above)"
   fi
-  port_free_for rabbitmq "$RABBITMQ_PORT" RABBITMQ_PORT
-  scripts/rabbitmq.sh start "$RUN_DIR/rabbitmq" "$RABBITMQ_PORT" || die "RabbitMQ failed to start (log above)"
+  # The vhost buyorders and a user per service, with the passwords in SECRETS; no guest.
+  scripts/rabbitmq.sh users "$RUN_DIR/rabbitmq" "$SECRETS" || die "the broker users could not be made (log above)"
 }
 
 migrate() {
   local log=$LOGS/migrate.log
-  if ! "$BIN/migrate" apply --migrations-dir "$ROOT/migrations" >>"$log" 2>&1; then
+  if ! (component_urls owner && exec "$BIN/migrate" apply --migrations-dir "$ROOT/migrations") >>"$log" 2>&1; then
     tail -n 20 "$log" >&2
     die "migrate apply failed (log: $log)"
   fi
   grep -E '^(write|read)_model: ' "$log" | tail -n 2 | while read -r line; do log "migrate: $line"; done || true
+}
+
+# admin ARGS... — buyorders-admin ARGS as the owner; its stdout is ours, its stderr goes to LOGS/admin.log.
+admin() {
+  (component_urls owner && exec "$BIN/buyorders-admin" "$@") 2>>"$LOGS/admin.log"
+}
+
+# key_usable KEY — true when the write model knows KEY's id for the client demo, unrevoked.
+key_usable() {
+  local id=${1#bo_}
+  id=${id%%_*}
+  [[ $(admin key list "$DEMO_CLIENT" | awk -v id="$id" '$1 == id { print $4 }') == - ]]
+}
+
+# ensure_demo_key — on the first start, the client demo and a key with both scopes, kept in
+# API_KEY_FILE (mode 600); later starts keep it while the write model still takes it.
+ensure_demo_key() {
+  local key
+  if [[ -s $API_KEY_FILE ]]; then
+    chmod 600 "$API_KEY_FILE"
+    key=$(<"$API_KEY_FILE")
+    if key_usable "$key"; then
+      log "API key of the client $DEMO_CLIENT: $API_KEY_FILE (kept from an earlier start)"
+      return 0
+    fi
+    log "the key in $API_KEY_FILE is unknown to the write model or revoked: making a new one"
+  fi
+  if ! admin client list | awk 'NR > 1 { print $1 }' | grep -xF "$DEMO_CLIENT" >/dev/null; then
+    admin client create "$DEMO_CLIENT" >>"$LOGS/admin.log" || die "buyorders-admin client create $DEMO_CLIENT failed (log: $LOGS/admin.log)"
+  fi
+  # The key is shown once, alone on the last line: only into the file, never into a log.
+  key=$(admin key create "$DEMO_CLIENT" --label run.sh | tail -n 1) ||
+    die "buyorders-admin key create $DEMO_CLIENT failed (log: $LOGS/admin.log)"
+  [[ $key == bo_* ]] || die "buyorders-admin key create printed no key (log: $LOGS/admin.log)"
+  (umask 077 && printf '%s\n' "$key" >"$API_KEY_FILE.new" && mv "$API_KEY_FILE.new" "$API_KEY_FILE")
+  log "made the client $DEMO_CLIENT and its API key (scopes orders:read, orders:write): $API_KEY_FILE"
 }
 
 # simulated_banner [REASON] — say loudly that prices are not real.
@@ -287,7 +385,7 @@ choose_price_source() {
 
 # start_service SERVICE — launch it in its own session, logs appended to LOGS/SERVICE.log.
 start_service() {
-  local svc=$1 var port
+  local svc=$1 var port pid tries
   var=$(port_var "$svc")
   port=${!var}
   if service_pid "$svc" >/dev/null; then
@@ -297,9 +395,15 @@ start_service() {
   [[ $svc != btc-price ]] || choose_price_source
   port_free_for "$svc" "$port" "$var"
   echo "http://$(url_host):$port" >"$PIDS/$svc.url"
-  PORT=$port setsid "$BIN/$svc" </dev/null >>"$LOGS/$svc.log" 2>&1 &
-  echo "$! $(start_time "$!")" >"$PIDS/$svc.pid"
-  log "$svc started (pid $!, port $port, log $LOGS/$svc.log)"
+  # The URLs go into the environment of a subshell that then becomes the service (never into argv).
+  (component_urls "$svc" && PORT=$port exec setsid "$BIN/$svc") </dev/null >>"$LOGS/$svc.log" 2>&1 &
+  pid=$!
+  for ((tries = 0; tries < 50; tries++)); do
+    is_service "$pid" "$svc" && break
+    sleep 0.1
+  done
+  echo "$pid $(start_time "$pid")" >"$PIDS/$svc.pid"
+  log "$svc started (pid $pid, port $port, log $LOGS/$svc.log)"
 }
 
 # service_failed SERVICE REASON — report why, with its last /ready answer and log tail.
@@ -310,10 +414,11 @@ service_failed() {
   tail -n 20 "$LOGS/$1.log" >&2 2>/dev/null || true
 }
 
-# await_ready — wait (bounded by READY_TIMEOUT) until every service answers /ready with 200.
+# await_ready [SERVICE...] — wait (bounded by READY_TIMEOUT) until each (default: every service)
+# answers /ready with 200.
 await_ready() {
   local deadline=$((SECONDS + READY_TIMEOUT)) svc failed=0
-  local -a pending=("${SERVICES[@]}") waiting
+  local -a pending=("${@:-${SERVICES[@]}}") waiting
   log "waiting up to ${READY_TIMEOUT}s for ${pending[*]} to be ready"
   while ((${#pending[@]} > 0)); do
     waiting=()
@@ -338,6 +443,22 @@ await_ready() {
   done
 }
 
+# await_key_projected — wait (bounded by READY_TIMEOUT) until fetch-buy-orders takes the demo key:
+# read-model-sync projects keys from the write model's outbox, so a new one arrives a moment later.
+# The key travels to curl in a header file, never on a command line.
+await_key_projected() {
+  local deadline=$((SECONDS + READY_TIMEOUT)) code key
+  key=$(<"$API_KEY_FILE")
+  while :; do
+    code=$(curl -sS --max-time 2 -o /dev/null -w '%{http_code}' \
+      -H @<(printf 'Authorization: Bearer %s\n' "$key") "$(service_url fetch-buy-orders)/buy_orders?page_size=1" \
+      2>/dev/null) || true
+    [[ $code != 200 ]] || return 0
+    ((SECONDS < deadline)) || die "fetch-buy-orders still refuses the key of $API_KEY_FILE after ${READY_TIMEOUT}s (HTTP $code)"
+    sleep 0.2
+  done
+}
+
 # start_all — everything, in dependency order; on failure the EXIT trap stops it all.
 start_all() {
   local svc
@@ -350,10 +471,15 @@ start_all() {
   start_postgres
   start_rabbitmq
   migrate
+  ensure_demo_key
   for svc in "${SERVICES[@]}"; do
+    # Only read-model-sync's user may make the queue the relay publishes to (its dead-letter settings
+    # take read on it): create-buy-order starts once read-model-sync consumes.
+    [[ $svc != create-buy-order ]] || await_ready read-model-sync
     start_service "$svc"
   done
   await_ready
+  await_key_projected
   STARTING=0
 }
 
@@ -410,35 +536,56 @@ redact_url() {
   sed -E -e 's#^([a-zA-Z][a-zA-Z0-9+.-]*://[^:@/]*:).*@#\1***@#' -e 's#([?&]password=)[^&#]*#\1***#gI' <<<"$1"
 }
 
+# summary_urls COMPONENT — the URLs COMPONENT was given, passwords as ***.
+summary_urls() {
+  (
+    component_urls "$1" '***'
+    for url in "${WRITE_DB_URL:-}" "${READ_DB_URL:-}" "${AMQP_URL:-}"; do
+      [[ -z $url ]] || redact_url "$url"
+    done
+  )
+}
+
 print_summary() {
-  local host put_env="" fetch_env="" source
+  local host put_env="" fetch_env="" run_env="" source key
   host=$(url_host)
   source=$(cat "$RUN_DIR/price_source" 2>/dev/null || echo "${PRICE_SOURCE:-coinbase}")
+  key=$(<"$API_KEY_FILE")
+  [[ $RUN_DIR == "$ROOT/.run" ]] || run_env="RUN_DIR=$RUN_DIR "
   [[ $CREATE_BUY_ORDER_PORT == 8777 ]] || put_env="CREATE_BUY_ORDER_PORT=$CREATE_BUY_ORDER_PORT "
   [[ $FETCH_BUY_ORDERS_PORT == 8778 ]] || fetch_env="FETCH_BUY_ORDERS_PORT=$FETCH_BUY_ORDERS_PORT "
   [[ $source != simulated ]] || simulated_banner
   echo "BuyOrders is running (state and logs in $RUN_DIR):"
-  printf '  %-17s %-24s %s\n' \
-    create-buy-order "http://$host:$CREATE_BUY_ORDER_PORT" "PUT /buy_order" \
-    fetch-buy-orders "http://$host:$FETCH_BUY_ORDERS_PORT" "GET /buy_orders, GET /buy_orders/{id}" \
-    btc-price "http://$host:$BTC_PRICE_PORT" "GET /v1/price?currency=USD  (source: $source)" \
-    read-model-sync "http://$host:$READ_MODEL_SYNC_PORT" "" \
-    "every service" "GET /health, /ready, /metrics" "" \
-    PostgreSQL "$(redact_url "$WRITE_DB_URL")" "" \
-    "" "$(redact_url "$READ_DB_URL")" "" \
-    RabbitMQ "$(redact_url "$AMQP_URL")" "" | sed 's/ *$//'
+  {
+    printf '  %-17s %-24s %s\n' \
+      create-buy-order "http://$host:$CREATE_BUY_ORDER_PORT" "PUT /buy_order" \
+      fetch-buy-orders "http://$host:$FETCH_BUY_ORDERS_PORT" "GET /buy_orders, GET /buy_orders/{id}" \
+      btc-price "http://$host:$BTC_PRICE_PORT" "GET /v1/price?currency=USD  (source: $source)" \
+      read-model-sync "http://$host:$READ_MODEL_SYNC_PORT" "" \
+      "every service" "GET /health, /ready, /metrics" ""
+    echo
+    echo "Each component logs in as its own database role and broker user (passwords in $SECRETS):"
+    for svc in owner create-buy-order fetch-buy-orders read-model-sync; do
+      summary_urls "$svc" | sed "1s|^|  $(printf '%-17s ' "${svc/owner/migrate, admin}")|; 2,\$s|^|  $(printf '%-17s ' '')|"
+    done
+  } | sed 's/ *$//'
   cat <<EOF
 
+API key of the client $DEMO_CLIENT (scopes orders:read, orders:write; kept in $API_KEY_FILE):
+  export BUYORDERS_API_KEY=$key
 Try:
-  curl -sS -w '\n' -X PUT http://$host:$CREATE_BUY_ORDER_PORT/buy_order -H 'Content-Type: application/json' \\
+  curl -sS -w '\n' -X PUT http://$host:$CREATE_BUY_ORDER_PORT/buy_order -H "Authorization: Bearer \$BUYORDERS_API_KEY" \\
+    -H 'Content-Type: application/json' \\
     -d '{"currency":"USD","amount":"123.45","idempotence_key":"'"\$(cat /proc/sys/kernel/random/uuid)"'"}'
-  curl -sS -w '\n' 'http://$host:$FETCH_BUY_ORDERS_PORT/buy_orders?page_size=10'
-  curl -sS -w '\n' 'http://$host:$FETCH_BUY_ORDERS_PORT/buy_orders?page_size=10&last_reference=<last_reference>'
+  curl -sS -w '\n' -H "Authorization: Bearer \$BUYORDERS_API_KEY" 'http://$host:$FETCH_BUY_ORDERS_PORT/buy_orders?page_size=10'
+  curl -sS -w '\n' -H "Authorization: Bearer \$BUYORDERS_API_KEY" \\
+    'http://$host:$FETCH_BUY_ORDERS_PORT/buy_orders?page_size=10&last_reference=<last_reference>'
   curl -sS -w '\n' 'http://$host:$BTC_PRICE_PORT/v1/price?currency=EUR'
-or the same through curl/:
-  ${put_env}curl/put_buy_order.sh EUR 50
-  ${fetch_env}curl/get_buy_orders.sh 5
-  ${fetch_env}curl/get_buy_orders_pass_last_ref.sh <last_reference> 5
+or the same through curl/ (the key from BUYORDERS_API_KEY, else from $API_KEY_FILE):
+  ${run_env}${put_env}curl/put_buy_order.sh EUR 50
+  ${run_env}${fetch_env}curl/get_buy_orders.sh 5
+  ${run_env}${fetch_env}curl/get_buy_orders_pass_last_ref.sh <last_reference> 5
+More clients and keys: $0 admin client create NAME, $0 admin key create NAME (README, "Clients and API keys").
 EOF
 }
 
@@ -484,6 +631,21 @@ cmd_start() {
   start_all
   print_summary
   echo "Stop with: $0 stop"
+}
+
+# cmd_tool COMMAND ARGS... — an operator's command against the cluster of RUN_DIR: admin is
+# buyorders-admin as the owner, read-model-sync its admin commands as its own role and user.
+cmd_tool() {
+  local tool=$1 component
+  shift
+  configure
+  [[ -s $RUN_DIR/bin && -d $SECRETS ]] || die "no cluster in $RUN_DIR: run '$0 start' first"
+  BIN=$(<"$RUN_DIR/bin")
+  case $tool in
+    admin) tool=buyorders-admin component=owner ;;
+    read-model-sync) component=read-model-sync-admin ;;
+  esac
+  (component_urls "$component" && exec "$BIN/$tool" "$@")
 }
 
 cmd_stop() {
@@ -533,6 +695,10 @@ cmd_status() {
 }
 
 main() {
+  if [[ ${1:-} == admin || ${1:-} == read-model-sync ]]; then
+    cmd_tool "$@"
+    return
+  fi
   (($# <= 1)) || usage
   [[ $READY_TIMEOUT =~ ^[1-9][0-9]{0,4}$ ]] || die "READY_TIMEOUT must be a number of seconds, got '$READY_TIMEOUT'"
   [[ $STOP_TIMEOUT =~ ^[1-9][0-9]{0,4}$ ]] || die "STOP_TIMEOUT must be a number of seconds, got '$STOP_TIMEOUT'"
@@ -545,7 +711,7 @@ main() {
       ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
-    -h | --help | help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' ;;
+    -h | --help | help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" ;;
     *) usage ;;
   esac
 }

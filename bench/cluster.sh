@@ -2,7 +2,8 @@
 # Sourced by the benchmarks that need the whole cluster (after scripts/lib.sh): ./run.sh on free
 # ports in a temp RUN_DIR, with simulated prices, stopped again when the benchmark exits.
 
-# start_bench_cluster — starts it; exports RUN_DIR, every port, WRITE_DB_URL, READ_DB_URL and AMQP_URL.
+# start_bench_cluster — starts it; exports RUN_DIR, every port, and WRITE_DB_URL, READ_DB_URL and
+# AMQP_URL as read-model-sync's role and user (for `read-model-sync verify`).
 start_bench_cluster() {
   export RUN_DIR
   RUN_DIR=$(mktemp -d /tmp/buyorders-bench.XXXXXX)
@@ -12,13 +13,16 @@ start_bench_cluster() {
     export "$variable=$(free_port)"
   done
   export PRICE_SOURCE=simulated LOG_LEVEL=warning
-  export WRITE_DB_URL="postgresql://postgres@127.0.0.1:$POSTGRES_PORT/write_model"
-  export READ_DB_URL="postgresql://postgres@127.0.0.1:$POSTGRES_PORT/read_model"
-  export AMQP_URL="amqp://guest:guest@127.0.0.1:$RABBITMQ_PORT/%2f"
+  unset WRITE_DB_URL READ_DB_URL AMQP_URL
   trap stop_bench_cluster EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
   timeout 1200 ./run.sh start >/dev/null
+  # run.sh's passwords (README, "Least privilege").
+  local secrets=$RUN_DIR/secrets
+  export WRITE_DB_URL="postgresql://read_model_sync:$(<"$secrets/postgres-read_model_sync")@127.0.0.1:$POSTGRES_PORT/write_model"
+  export READ_DB_URL="postgresql://read_model_sync:$(<"$secrets/postgres-read_model_sync")@127.0.0.1:$POSTGRES_PORT/read_model"
+  export AMQP_URL="amqp://read_model_sync:$(<"$secrets/rabbitmq-read_model_sync")@127.0.0.1:$RABBITMQ_PORT/buyorders"
 }
 
 # stop_bench_cluster — the EXIT trap: stops everything and removes RUN_DIR, keeping the exit status.
@@ -30,7 +34,8 @@ stop_bench_cluster() {
   exit "$rc"
 }
 
-# psql_in DATABASE SQL — the rows of one statement, unaligned, fields separated by a space.
+# psql_in DATABASE SQL — the rows of one statement as the superuser (through run.sh's socket),
+# unaligned, fields separated by a space.
 psql_in() {
-  psql -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres -d "$1" -Atq -F ' ' -c "$2"
+  psql -h "$RUN_DIR/postgres" -p "$POSTGRES_PORT" -U postgres -d "$1" -Atq -F ' ' -c "$2"
 }

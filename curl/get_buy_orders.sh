@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# GET /buy_orders on fetch-buy-orders: the newest orders.
+# GET /buy_orders on fetch-buy-orders: the newest orders of the key's client.
 #   curl/get_buy_orders.sh [page_size]      (default 10)
-# FETCH_BUY_ORDERS_PORT selects the port (default 8778).
+# FETCH_BUY_ORDERS_PORT selects the port (default 8778); the key is BUYORDERS_API_KEY, else the one
+# ./run.sh keeps in RUN_DIR/api-key. The header is what `-H "Authorization: Bearer $key"` sends, passed
+# through a file descriptor so that the key is on no command line.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/api_key.sh"
+
+key=$(api_key)
 
 curl -sS -w '\n' --fail-with-body -G "http://127.0.0.1:${FETCH_BUY_ORDERS_PORT:-8778}/buy_orders" \
+  -H @<(printf 'Authorization: Bearer %s\n' "$key") \
   --data-urlencode "page_size=${1:-10}"

@@ -1,7 +1,8 @@
 # One image per product, from the two base images:
 #   docker build -f docker/service.Dockerfile --build-arg PRODUCT=btc-price --target service .
 #   docker build -f docker/service.Dockerfile --build-arg PRODUCT=migrate --target migrate .
-# build_run_images.sh builds all five.
+#   docker build -f docker/service.Dockerfile --build-arg PRODUCT=buyorders-admin --target service .
+# build_run_images.sh builds all six.
 ARG BUILD_IMAGE=buyorders-build:latest
 ARG RUNTIME_IMAGE=buyorders-runtime:latest
 
@@ -9,7 +10,7 @@ FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY Sources ./Sources
 COPY Tests ./Tests
-# Every product at once, before PRODUCT is declared: the five image builds
+# Every product at once, before PRODUCT is declared: the six image builds
 # share this layer instead of compiling five times.
 RUN swift build -c release
 ARG PRODUCT

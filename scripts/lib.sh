@@ -110,3 +110,14 @@ abs_path() {
     echo "$PWD/$1"
   fi
 }
+
+# secret FILE — print the secret kept in FILE, made the first time: 32 URL-safe characters from
+# /dev/urandom (24 bytes, base64url), mode 600 (a missing directory is made with mode 700).
+secret() {
+  if [[ ! -s $1 ]]; then
+    (umask 077 && mkdir -p "$(dirname "$1")" && head -c 24 /dev/urandom | base64 | tr '+/' '-_' >"$1.new" &&
+      mv "$1.new" "$1") || die "cannot write $1"
+  fi
+  chmod 600 "$1"
+  cat "$1"
+}

@@ -2,7 +2,12 @@
 # Private PostgreSQL instance with all state under DIR.
 #   scripts/postgres.sh start DIR PORT | stop DIR | restart DIR | status DIR
 #   scripts/postgres.sh start DIR         (again, with the remembered port)
+#   scripts/postgres.sh roles DIR SECRETS (the roles of BuyOrders: scripts/postgres_roles.sh, with
+#                                          the passwords kept in SECRETS/postgres-<role>, made once)
 # DIR/data is the cluster, DIR/postgres.log its log, DIR/port its port.
+# PG_AUTH (remembered in DIR/auth; default trust) is how TCP connections on 127.0.0.1 log in:
+# trust (the tests), or scram-sha-256 (run.sh: a password for every role). Either way the superuser
+# postgres comes in without one through the socket in DIR, which only root and postgres can reach.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -10,9 +15,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DATABASES=(write_model read_model)
 PG_TIMEOUT=${PG_TIMEOUT:-60}
+# The login roles of scripts/postgres_roles.sh, with the variables that carry their passwords.
+declare -A ROLE_PASSWORDS=(
+  [buyorders]=BUYORDERS_DB_PASSWORD [create_buy_order]=CREATE_BUY_ORDER_DB_PASSWORD
+  [fetch_buy_orders]=FETCH_BUY_ORDERS_DB_PASSWORD [read_model_sync]=READ_MODEL_SYNC_DB_PASSWORD
+)
 
 usage() {
-  echo "usage: $0 start DIR [PORT] | stop DIR | restart DIR | status DIR" >&2
+  echo "usage: $0 start DIR [PORT] | stop DIR | restart DIR | status DIR | roles DIR SECRETS" >&2
   exit 2
 }
 
@@ -60,7 +70,7 @@ prepare_dir() {
     die "user postgres cannot reach $DIR (a parent directory is not traversable)"
 }
 
-# init_cluster — initdb with trust auth and user postgres.
+# init_cluster — initdb with user postgres (pg_hba.conf: write_hba).
 init_cluster() {
   log "initdb $DIR/data"
   as_postgres initdb -D "$DIR/data" -U postgres -A trust -E UTF8 --no-locale \
@@ -68,14 +78,42 @@ init_cluster() {
     tail -n 30 "$DIR/initdb.log" >&2
     die "initdb failed"
   }
-  cat >"$DIR/data/pg_hba.conf" <<'EOF'
+  echo "include = 'buyorders.conf'" >>"$DIR/data/postgresql.conf"
+}
+
+# auth_method — PG_AUTH, else the one remembered in DIR/auth, else trust.
+auth_method() {
+  local method=${PG_AUTH:-}
+  [[ -n $method ]] || method=$(cat "$DIR/auth" 2>/dev/null) || true
+  method=${method:-trust}
+  [[ $method == trust || $method == scram-sha-256 ]] ||
+    die "PG_AUTH must be trust or scram-sha-256, got '$method'"
+  echo "$method"
+}
+
+# write_hba METHOD — pg_hba.conf: TCP on 127.0.0.1 with METHOD; the socket in DIR (mode 700) for
+# the superuser postgres (and, with trust, for every role).
+write_hba() {
+  if [[ $1 == trust ]]; then
+    cat >"$DIR/data/pg_hba.conf" <<'EOF'
+# Written by scripts/postgres.sh on every start (PG_AUTH=trust).
 # TYPE  DATABASE  USER  ADDRESS       METHOD
 local   all       all                 trust
 host    all       all   127.0.0.1/32  trust
 local   replication all               trust
 host    replication all 127.0.0.1/32  trust
 EOF
-  echo "include = 'buyorders.conf'" >>"$DIR/data/postgresql.conf"
+  else
+    cat >"$DIR/data/pg_hba.conf" <<EOF
+# Written by scripts/postgres.sh on every start (PG_AUTH=$1).
+# The socket lives in $DIR (mode 700): only root and postgres reach it.
+# TYPE  DATABASE  USER      ADDRESS       METHOD
+local   all       postgres                trust
+host    all       all       127.0.0.1/32  $1
+EOF
+  fi
+  chown postgres: "$DIR/data/pg_hba.conf"
+  echo "$1" >"$DIR/auth"
 }
 
 # write_config PORT — settings for a test/dev box (fsync stays on).
@@ -87,15 +125,16 @@ port = $1
 unix_socket_directories = '$DIR'
 max_connections = 200
 shared_buffers = 256MB
+password_encryption = scram-sha-256
 fsync = on
 synchronous_commit = on
 EOF
   chown postgres: "$DIR/data/buyorders.conf"
 }
 
-# psql_admin SQL — run SQL against the postgres database.
+# psql_admin SQL — run SQL against the postgres database, as postgres through the socket.
 psql_admin() {
-  "$(pg_bin)/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$(stored_port)" \
+  "$(pg_bin)/psql" -X -q -v ON_ERROR_STOP=1 -h "$DIR" -p "$(stored_port)" \
     -U postgres -d postgres -tA -c "$1"
 }
 
@@ -120,6 +159,7 @@ cmd_start() {
   prepare_dir
   [[ -f $DIR/data/PG_VERSION ]] || init_cluster
   write_config "$port"
+  write_hba "$(auth_method)"
   echo "$port" >"$DIR/port"
   if ! as_postgres pg_ctl start -D "$DIR/data" -w -t "$PG_TIMEOUT" \
     -l "$DIR/postgres.log" >/dev/null; then
@@ -147,6 +187,20 @@ cmd_restart() {
   log "postgres restarted in $DIR on 127.0.0.1:$(stored_port)"
 }
 
+# cmd_roles SECRETS — scripts/postgres_roles.sh on the running server, with the passwords kept in
+# SECRETS (each made once, mode 600).
+cmd_roles() {
+  local secrets=$1 role variable
+  is_running || die "postgres is not running in $DIR"
+  for role in "${!ROLE_PASSWORDS[@]}"; do
+    variable=${ROLE_PASSWORDS[$role]}
+    export "$variable=$(secret "$secrets/postgres-$role")"
+  done
+  PGHOST=$DIR PGPORT=$(stored_port) PGUSER=postgres PGDATABASE=postgres \
+    PATH="$(pg_bin):$PATH" "$(dirname "${BASH_SOURCE[0]}")/postgres_roles.sh" ||
+    die "the roles could not be made in $DIR"
+}
+
 cmd_status() {
   if is_running; then
     echo "running on 127.0.0.1:$(stored_port)"
@@ -167,6 +221,7 @@ main() {
     stop) cmd_stop ;;
     restart) cmd_restart ;;
     status) cmd_status ;;
+    roles) (($# == 3)) || usage; cmd_roles "$(abs_path "$3")" ;;
     *) usage ;;
   esac
 }

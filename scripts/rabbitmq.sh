@@ -4,6 +4,8 @@
 #   scripts/rabbitmq.sh start DIR         (again, with the remembered port)
 #   scripts/rabbitmq.sh node DIR          (print the node name)
 #   scripts/rabbitmq.sh ctl DIR ARGS...   (rabbitmqctl -n NODE ARGS...)
+#   scripts/rabbitmq.sh users DIR SECRETS (the users of BuyOrders, and no guest: scripts/rabbitmq_users.sh,
+#                                          with the passwords kept in SECRETS/rabbitmq-<user>, made once)
 # DIR/env remembers node name and ports; DIR/log holds the logs.
 # Everything listens on 127.0.0.1 only: AMQP, Erlang distribution, and an epmd of the node's own on a
 # port of its own (EPMD_PORT), which start starts and stop stops. The machine-wide epmd on port 4369
@@ -20,7 +22,7 @@ RMQ_TIMEOUT=${RMQ_TIMEOUT:-60}
 export HOME=${HOME:-/root}
 
 usage() {
-  echo "usage: $0 start DIR [PORT] | stop DIR | restart DIR | status DIR | node DIR | ctl DIR ARGS..." >&2
+  echo "usage: $0 start DIR [PORT] | stop DIR | restart DIR | status DIR | node DIR | ctl DIR ARGS... | users DIR SECRETS" >&2
   exit 2
 }
 
@@ -235,6 +237,17 @@ cmd_restart() {
   cmd_start "$PORT"
 }
 
+# cmd_users SECRETS — scripts/rabbitmq_users.sh on the running node, with the passwords kept in
+# SECRETS (each made once, mode 600).
+cmd_users() {
+  is_running || die "rabbitmq is not running in $DIR"
+  export_node_env
+  CREATE_BUY_ORDER_AMQP_PASSWORD=$(secret "$1/rabbitmq-create_buy_order") \
+    READ_MODEL_SYNC_AMQP_PASSWORD=$(secret "$1/rabbitmq-read_model_sync") \
+    RABBITMQ_NODE=$NODE PATH="$RMQ_BIN:$PATH" "$(dirname "${BASH_SOURCE[0]}")/rabbitmq_users.sh" ||
+    die "the broker users could not be made in $DIR"
+}
+
 cmd_status() {
   if is_running && ctl -q ping >/dev/null 2>&1; then
     echo "running: node $NODE on 127.0.0.1:$PORT"
@@ -258,6 +271,7 @@ main() {
     status) cmd_status ;;
     node) require_env; echo "$NODE" ;;
     ctl) require_env; ctl "$@" ;;
+    users) (($# == 1)) || usage; require_env; cmd_users "$(abs_path "$1")" ;;
     *) usage ;;
   esac
 }

@@ -10,20 +10,23 @@ public final class PrivateServer: Sendable {
     public let kind: Kind
     public let directory: URL
     public let port: Int
+    /// Given to every run of the control script (`PG_AUTH=scram-sha-256`, say).
+    private let environment: [String: String]
 
-    private init(kind: Kind, directory: URL, port: Int) {
+    private init(kind: Kind, directory: URL, port: Int, environment: [String: String]) {
         self.kind = kind
         self.directory = directory
         self.port = port
+        self.environment = environment
     }
 
-    public static func start(_ kind: Kind) throws -> PrivateServer {
+    public static func start(_ kind: Kind, environment: [String: String] = [:]) throws -> PrivateServer {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("buyorders-\(kind.rawValue)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
         let port = try freePort()
-        let server = PrivateServer(kind: kind, directory: directory, port: port)
+        let server = PrivateServer(kind: kind, directory: directory, port: port, environment: environment)
         try server.script("start", directory.appendingPathComponent("server").path, String(port))
         return server
     }
@@ -39,12 +42,27 @@ public final class PrivateServer: Sendable {
 
     private var serverDirectory: String { directory.appendingPathComponent("server").path }
 
+    /// Where `makeAccounts()` keeps the passwords, one file per account (`postgres-<role>`, `rabbitmq-<user>`).
+    public var secretsDirectory: URL { directory.appendingPathComponent("secrets") }
+
+    /// The roles (PostgreSQL) or users (RabbitMQ, and no guest) of BuyOrders, made as run.sh makes them.
+    public func makeAccounts() throws {
+        try script(kind == .postgres ? "roles" : "users", serverDirectory, secretsDirectory.path)
+    }
+
+    /// The password `makeAccounts()` made for `account`.
+    public func password(of account: String) throws -> String {
+        try String(contentsOf: secretsDirectory.appendingPathComponent("\(kind.rawValue)-\(account)"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Runs the control script and waits for it alone (see `ChildProcess`: the daemon it starts outlives it).
     private func script(_ arguments: String...) throws {
         let path = TestServers.repositoryRoot.appendingPathComponent("scripts/\(kind.rawValue).sh").path
         do {
             // A loaded machine (two cores, parallel tests) may boot a broker slowly.
-            try ChildProcess.run("/bin/bash", [path] + arguments, environment: ["RMQ_TIMEOUT": "120"])
+            try ChildProcess.run(
+                "/bin/bash", [path] + arguments, environment: environment.merging(["RMQ_TIMEOUT": "120"]) { $1 })
         } catch {
             throw ScriptFailed(command: "scripts/\(kind.rawValue).sh \(arguments.joined(separator: " "))")
         }

@@ -10,8 +10,13 @@ from workload_rules import REFERENCE, environment_value
 
 DATABASES = {"write-model": "write_model", "read-model": "read_model"}
 OWNER = "buyorders"
-# The login roles of each database, one per client (deploy/README.md, "Least privilege").
+# The login roles of each database, one per client, and the NOLOGIN group roles the migrations
+# grant to that each is a member of (deploy/README.md, "Least privilege").
 ROLES = {"write-model": {"create_buy_order", "read_model_sync"}, "read-model": {"fetch_buy_orders", "read_model_sync"}}
+GROUPS = {
+    "write-model": {"create_buy_order": {"buyorders_order_writer"}, "read_model_sync": {"buyorders_write_model_reader"}},
+    "read-model": {"fetch_buy_orders": {"buyorders_read_model_reader"}, "read_model_sync": {"buyorders_read_model_writer"}},
+}
 BROKER_USERS = {"create_buy_order", "read_model_sync"}
 VHOST = "buyorders"
 
@@ -57,15 +62,22 @@ def check_postgres(manifests, clusters, fail):
         if not (initdb.get("secret") or {}).get("name"):
             fail(f"{where}: bootstrap.initdb.secret names the owner's password Secret")
         roles = {r.get("name"): r for r in (spec.get("managed") or {}).get("roles") or []}
-        if set(roles) != ROLES[name]:
-            fail(f"{where}: managed roles are {sorted(roles)}, expected {sorted(ROLES[name])}")
+        groups = set().union(*GROUPS[name].values())
+        if set(roles) != ROLES[name] | groups:
+            fail(f"{where}: managed roles are {sorted(roles)}, expected {sorted(ROLES[name] | groups)}")
         for role, definition in roles.items():
-            if definition.get("login") is not True or definition.get("ensure", "present") != "present":
-                fail(f"{where}: role {role} must be present with login")
             if definition.get("superuser") or definition.get("createdb") or definition.get("createrole"):
                 fail(f"{where}: role {role} must not be superuser, createdb or createrole")
+            if role in groups:
+                if definition.get("login") or definition.get("ensure", "present") != "present" or definition.get("passwordSecret"):
+                    fail(f"{where}: group role {role} must be present, without login or password")
+                continue
+            if definition.get("login") is not True or definition.get("ensure", "present") != "present":
+                fail(f"{where}: role {role} must be present with login")
             if not (definition.get("passwordSecret") or {}).get("name"):
                 fail(f"{where}: role {role} needs a passwordSecret")
+            if set(definition.get("inRoles") or []) != GROUPS[name].get(role, set()):
+                fail(f"{where}: role {role} must be in exactly the roles {sorted(GROUPS[name].get(role, set()))}")
         synchronous = (spec.get("postgresql") or {}).get("synchronous")
         legacy = spec.get("minSyncReplicas", 0)
         if synchronous is not None and (synchronous.get("method") not in ("any", "first") or not isinstance(synchronous.get("number"), int)):
@@ -191,7 +203,7 @@ def check_connections(manifests, clusters, broker, fail):
     for name, cluster in clusters.items():
         spec = cluster.get("spec") or {}
         owner = ((spec.get("bootstrap") or {}).get("initdb") or {}).get("secret", {}).get("name")
-        role_secrets[name] = {owner} | {(r.get("passwordSecret") or {}).get("name") for r in (spec.get("managed") or {}).get("roles") or []}
+        role_secrets[name] = {owner} | {r["passwordSecret"].get("name") for r in (spec.get("managed") or {}).get("roles") or [] if r.get("passwordSecret")}
     user_secrets = {(u["spec"].get("importCredentialsSecret") or {}).get("name") for u in manifests.of_kind("User")}
     for kind, workload, template in manifests.workloads():
         for container in template["spec"]["containers"]:
@@ -232,7 +244,7 @@ def referenced_secrets(manifests):
     for cluster in manifests.of_kind("Cluster"):
         spec = cluster.get("spec") or {}
         owner = ((spec.get("bootstrap") or {}).get("initdb") or {}).get("secret", {}).get("name")
-        for name in [owner] + [(r.get("passwordSecret") or {}).get("name") for r in (spec.get("managed") or {}).get("roles") or []]:
+        for name in [owner] + [r["passwordSecret"].get("name") for r in (spec.get("managed") or {}).get("roles") or [] if r.get("passwordSecret")]:
             found.setdefault(name, set()).update({"username", "password"})
     for user in manifests.of_kind("User"):
         name = (user["spec"].get("importCredentialsSecret") or {}).get("name")
@@ -262,7 +274,7 @@ def check_secrets(manifests, clusters, readme_text, fail):
     for name, cluster in clusters.items():
         spec = cluster.get("spec") or {}
         pairs = [(((spec.get("bootstrap") or {}).get("initdb") or {}).get("secret", {}).get("name"), OWNER)]
-        pairs += [((r.get("passwordSecret") or {}).get("name"), r.get("name")) for r in (spec.get("managed") or {}).get("roles") or []]
+        pairs += [(r["passwordSecret"].get("name"), r.get("name")) for r in (spec.get("managed") or {}).get("roles") or [] if r.get("passwordSecret")]
         for secret, role in pairs:
             if secret in rendered:
                 if rendered[secret].get("type") != "kubernetes.io/basic-auth":
