@@ -9,6 +9,8 @@ FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY Sources ./Sources
 COPY Tests ./Tests
+# The OpenAPI documents: compiled into the services that serve them (GET /openapi.yaml).
+COPY openapi ./openapi
 # Every product at once, before PRODUCT is declared: the five image builds
 # share this layer instead of compiling five times.
 RUN swift build -c release

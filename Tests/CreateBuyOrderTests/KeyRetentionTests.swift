@@ -72,7 +72,8 @@ import TestSupport
                 SELECT a.pid, EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.relation = 'btc_total'::regclass)
                     AS holds_total
                 FROM pg_stat_activity a
-                WHERE a.datname = current_database() AND a.state = 'active' AND a.query LIKE 'DELETE FROM idempotency_key%'
+                WHERE a.datname = current_database() AND a.state = 'active' AND a.pid <> pg_backend_pid()
+                    AND a.query LIKE '%DELETE FROM idempotency_key%'
                 """
             try await expectEventually { try !database.query(PostgresQuery(unsafeSQL: purging)).isEmpty }
             var answered = 0
