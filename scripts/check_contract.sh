@@ -10,7 +10,7 @@
 # Always stops what it started and drops its databases and virtual host. test.sh calls it.
 #   scripts/check_contract.sh
 # CONTRACT_VENV sets the venv (default .build-venv/contract, kept between runs);
-# CONTRACT_MAX_EXAMPLES (25) the examples per operation; KEEP_CONTRACT_STATE=1 keeps the logs.
+# CONTRACT_MAX_EXAMPLES (100) the examples per operation; KEEP_CONTRACT_STATE=1 keeps the logs.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -115,7 +115,7 @@ check() {
   log "schemathesis: $service ($url)"
   # The generated data stay within ASCII: the services take UTF-8, and every field they know is ASCII.
   (cd "$WORK" && "$VENV/bin/schemathesis" --config-file "$ROOT/$CONFIG" run "$url/openapi.yaml" --url "$url" \
-    --max-examples "${CONTRACT_MAX_EXAMPLES:-25}" --workers 2 --generation-codec ascii \
+    --max-examples "${CONTRACT_MAX_EXAMPLES:-100}" --workers 2 --generation-codec ascii \
     --suppress-health-check too_slow,filter_too_much "$@") >"$WORK/$service.schemathesis.txt" 2>&1 || {
     cat "$WORK/$service.schemathesis.txt" >&2
     die "schemathesis found failures in $service (above)"
