@@ -31,7 +31,8 @@ final class IdempotencyKeyPurge: Service, Sendable {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             var lastFailure: String?
-            while !Task.isCancelled {
+            // The first purge waits one interval too: a starting instance has other work for its database.
+            while (try? await Task.sleep(for: self.settings.interval)) != nil {
                 do {
                     let count = try await self.purge()
                     if count > 0 { self.logger.info("idempotency keys purged", metadata: ["idempotency.purged": "\(count)"]) }
@@ -46,7 +47,6 @@ final class IdempotencyKeyPurge: Service, Sendable {
                     }
                     lastFailure = reason
                 }
-                try? await Task.sleep(for: self.settings.interval)
             }
         }
     }
