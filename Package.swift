@@ -58,14 +58,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(name: "CreateBuyOrder", dependencies: ["Core"], swiftSettings: swiftSettings),
-        .executableTarget(name: "FetchBuyOrders", dependencies: ["Core"], swiftSettings: swiftSettings),
-        .executableTarget(
-            name: "ReadModelSync",
-            dependencies: ["Core", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        // The services' OpenAPI documents, openapi/*.yaml, compiled into the binaries that serve them.
+        .target(
+            name: "OpenAPI", path: "openapi",
+            resources: [
+                .embedInCode("create-buy-order.yaml"), .embedInCode("fetch-buy-orders.yaml"),
+                .embedInCode("btc-price.yaml"), .embedInCode("read-model-sync.yaml"),
+            ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(name: "BTCPrice", dependencies: ["Core"], swiftSettings: swiftSettings),
+        .executableTarget(name: "CreateBuyOrder", dependencies: ["Core", "OpenAPI"], swiftSettings: swiftSettings),
+        .executableTarget(name: "FetchBuyOrders", dependencies: ["Core", "OpenAPI"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "ReadModelSync",
+            dependencies: ["Core", "OpenAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "BTCPrice", dependencies: ["Core", "OpenAPI"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "Migrate",
             dependencies: ["Core", .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -84,6 +84,7 @@ main() {
   start_servers
   run_tests "$@"
   log "deploy manifests and alert rules"; scripts/check_deploy.sh
+  log "OpenAPI documents against the live services"; scripts/check_contract.sh
   # The full run also starts the whole cluster the way a user does, on its own ports and state.
   if (($# == 0)); then
     log "run.sh smoke test (./run.sh start, curl/, status, stop)"

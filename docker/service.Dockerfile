@@ -10,8 +10,10 @@ FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY Sources ./Sources
 COPY Tests ./Tests
+# The OpenAPI documents: compiled into the services that serve them (GET /openapi.yaml).
+COPY openapi ./openapi
 # Every product at once, before PRODUCT is declared: the six image builds
-# share this layer instead of compiling five times.
+# share this layer instead of compiling six times.
 RUN swift build -c release
 ARG PRODUCT
 RUN test -n "${PRODUCT}" || { echo "--build-arg PRODUCT=<product> is required" >&2; exit 1; } \

@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Hummingbird
 import Logging
+import OpenAPI
 import Prometheus
 import ServiceLifecycle
 
@@ -62,7 +63,8 @@ func buildBTCPrice(settings: BTCPriceSettings, logger: Logger, metrics: Promethe
             source: source, cache: cache, interval: settings.pollInterval, logger: logger,
             metrics: PricePollerMetrics(factory: PrometheusMetricsFactory(registry: metrics))))
 
-    let router = Router.service(checks: Currency.allCases.map(cache.readinessCheck), metrics: metrics)
+    let router = ServiceRouter(
+        checks: Currency.allCases.map(cache.readinessCheck), metrics: metrics, openAPI: OpenAPIDocuments.btcPrice)
     router.addPriceRoutes(cache: cache, retryAfter: settings.pollInterval)
     return Application(
         router: router,

@@ -1,7 +1,7 @@
 import Core
 import Hummingbird
 
-extension Router where Context == BasicRequestContext {
+extension ServiceRouter {
     /// `GET /v1/price?currency=USD`: the cached quote while fresh, otherwise 503 with `Retry-After`.
     func addPriceRoutes(cache: QuoteCache, retryAfter: Duration) {
         let retryAfterSeconds = max(

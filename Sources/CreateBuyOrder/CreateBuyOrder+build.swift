@@ -2,6 +2,7 @@ import Core
 import Foundation
 import Hummingbird
 import Logging
+import OpenAPI
 import Prometheus
 import ServiceLifecycle
 
@@ -16,6 +17,10 @@ struct CreateBuyOrderSettings: Sendable {
     var writer: OrderWriter.Limits
     /// `ANONYMOUS_CLIENT`, `RATE_LIMIT_PER_S`, `RATE_LIMIT_BURST`.
     var access: AccessSettings
+    /// `QUOTE_TTL_S`: how long a quote holds its rate.
+    var quoteTTL = Duration.seconds(30)
+    /// `IDEMPOTENCY_KEY_RETENTION_H`, and how the purge of older keys runs.
+    var keyPurge = IdempotencyKeyPurge.Settings()
     /// The broker the outbox relay publishes to; nil runs no relay (events stay in the outbox).
     var amqp: AMQPSettings?
     var topology = AMQPTopology()
@@ -50,6 +55,9 @@ struct CreateBuyOrderSettings: Sendable {
                 "WRITE_QUEUE_TIMEOUT_MS", default: Int(writer.queueTimeout / .milliseconds(1)), in: 100...60_000))
         self.writer = writer
         self.access = try AccessSettings(environment: environment)
+        self.quoteTTL = .seconds(try environment.integer("QUOTE_TTL_S", default: 30, in: 1...3600))
+        self.keyPurge.retention = .seconds(
+            3600 * (try environment.integer("IDEMPOTENCY_KEY_RETENTION_H", default: 168, in: 1...87_600)))
         self.amqp = try AMQPSettings.from(environment, connectionName: "create-buy-order")
     }
 }
@@ -61,30 +69,38 @@ func buildCreateBuyOrder(settings: CreateBuyOrderSettings, logger: Logger, metri
     let writeDatabase = PostgresClient(settings: settings.writeDatabase, logger: logger)
     let http = try HTTPClient(
         configuration: HTTPClientConfiguration(connectTimeout: .seconds(1), timeout: .seconds(2), maxResponseSize: 64 * 1024))
-    let quotes = QuoteCache(
+    let prices = PriceCache(
         client: BTCPriceClient(baseURL: settings.btcPriceURL, http: http), maxAge: settings.priceMaxAge,
         interval: settings.pricePollInterval, logger: logger)
     let writer = OrderWriter(database: writeDatabase, limits: settings.writer, logger: logger)
 
-    let router = Router.service(
+    let router = ServiceRouter(
         checks: [
             .database("write_db", client: writeDatabase, requires: .writeModel),
             ReadinessCheck("order_writer") {
                 if let problem = writer.problem { throw NotReady(problem) }
             },
             ReadinessCheck("btc_price") {
-                let stale = quotes.staleCurrencies()
+                let stale = prices.staleCurrencies()
                 guard stale.isEmpty else {
                     throw NotReady("no fresh quote for \(stale.map(\.code).joined(separator: ", "))")
                 }
             },
         ],
-        metrics: metrics
+        metrics: metrics, openAPI: OpenAPIDocuments.createBuyOrder
     )
-    BuyOrderRoutes(quotes: quotes, writer: writer).add(to: router, access: ClientAccess(settings.access, database: writeDatabase))
+    let access = ClientAccess(settings.access, database: writeDatabase)
+    BuyOrderRoutes(prices: prices, writer: writer).add(to: router, access: access)
+    QuoteRoutes(prices: prices, store: QuoteStore(database: writeDatabase), ttl: settings.quoteTTL, retryAfterSeconds: 1)
+        .add(to: router, access: access)
     // Shutdown runs in reverse: the HTTP server drains first, then the writer writes what is queued, and
     // only then the relay stops, so the last orders' events are published before the process exits.
-    var services: [any Service] = [writeDatabase, http, quotes]
+    var services: [any Service] = [
+        writeDatabase, http, prices,
+        IdempotencyKeyPurge(
+            database: writeDatabase, settings: settings.keyPurge, logger: logger,
+            metrics: PrometheusMetricsFactory(registry: metrics)),
+    ]
     if let amqp = settings.amqp {
         services.append(
             OutboxRelay(

@@ -6,7 +6,7 @@ import Hummingbird
 struct BuyOrderRoutes: Sendable {
     let store: BuyOrderStore
 
-    func register(on router: Router<BasicRequestContext>, access: ClientAccess) {
+    func register(on router: ServiceRouter, access: ClientAccess) {
         let orders = router.clientRoutes(access, scope: .ordersRead)
         for prefix in ["", "/v1"] {
             orders.get("\(prefix)/buy_orders") { request, context in

@@ -39,7 +39,7 @@ struct BuyOrderStore: Sendable {
     func order(id: UUID, client: String) async throws -> BuyOrderView? {
         let query: PostgresQuery = """
             SELECT id, \(unsafeSQL: BuyOrderView.createdAtSQL("created_at")) AS created_at_text,
-                   currency, currency_amount, btc_rate, btc_amount
+                   currency, currency_amount, btc_rate, btc_amount, quote_id
             FROM buy_order WHERE client_id = \(client) AND id = \(id)
             """
         return try await database.withConnection(idempotent: true) { try $0.query(prepared: query) }.first.map(Self.order)
@@ -49,7 +49,7 @@ struct BuyOrderStore: Sendable {
         BuyOrderView(
             id: try row.text("id"), createdAt: try row.text("created_at_text"), currency: try row.text("currency"),
             currencyAmount: try row.text("currency_amount"), btcRate: BuyOrderView.trimmedRate(try row.text("btc_rate")),
-            btcAmount: try row.text("btc_amount"))
+            btcAmount: try row.text("btc_amount"), quoteID: row["quote_id"])
     }
 }
 
@@ -100,7 +100,7 @@ struct PageQuery {
         page = PostgresQuery(
             unsafeSQL: """
                 SELECT o.id, \(BuyOrderView.createdAtSQL("o.created_at")) AS created_at_text,
-                       o.currency, o.currency_amount, o.btc_rate, o.btc_amount
+                       o.currency, o.currency_amount, o.btc_rate, o.btc_amount, o.quote_id
                 FROM buy_order o
                 WHERE \(conditions.joined(separator: " AND "))
                 ORDER BY o.created_at DESC, o.sequence DESC

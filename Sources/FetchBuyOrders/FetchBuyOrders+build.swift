@@ -1,6 +1,7 @@
 import Core
 import Hummingbird
 import Logging
+import OpenAPI
 import Prometheus
 
 /// What `fetch-buy-orders` reads from the environment.
@@ -29,9 +30,9 @@ func buildFetchBuyOrders(settings: FetchBuyOrdersSettings, logger: Logger, metri
     -> some ApplicationProtocol
 {
     let readDatabase = PostgresClient(settings: settings.readDatabase.forcingGenericPlans(), logger: logger)
-    let router = Router.service(
+    let router = ServiceRouter(
         checks: [.database("read_db", client: readDatabase, requires: .readModel)],
-        metrics: metrics
+        metrics: metrics, openAPI: OpenAPIDocuments.fetchBuyOrders
     )
     BuyOrderRoutes(store: BuyOrderStore(database: readDatabase))
         .register(on: router, access: ClientAccess(settings.access, database: readDatabase))

@@ -1,6 +1,7 @@
 import Core
 import Hummingbird
 import Logging
+import OpenAPI
 import Prometheus
 import ServiceLifecycle
 
@@ -41,7 +42,7 @@ func buildReadModelSync(settings: ReadModelSyncSettings, logger: Logger, metrics
         checks += consumer.status.checks
     }
     return Application(
-        router: Router.service(checks: checks, metrics: metrics),
+        router: ServiceRouter(checks: checks, metrics: metrics, openAPI: OpenAPIDocuments.readModelSync),
         server: settings.server, name: "read-model-sync",
         services: services,
         logger: logger

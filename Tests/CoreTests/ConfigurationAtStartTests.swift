@@ -34,6 +34,19 @@ private let password = "Pw-start-4d1a"
         #expect(!(run.stdout + run.stderr).contains(password), "\(run)")
     }
 
+    @Test(arguments: [
+        ("QUOTE_TTL_S", "0"), ("QUOTE_TTL_S", "30s"), ("QUOTE_TTL_S", "3601"),
+        ("IDEMPOTENCY_KEY_RETENTION_H", "0"), ("IDEMPOTENCY_KEY_RETENTION_H", "-1"), ("IDEMPOTENCY_KEY_RETENTION_H", "7d"),
+    ])
+    func createBuyOrderNamesAQuoteLifetimeOrKeyRetentionItCannotUse(variable: String, value: String) async throws {
+        let run = try await CommandOutput.product(
+            "create-buy-order", environment: Self.quiet.merging([variable: value, "PORT": "\(try PrivateServer.freePort())"]) { $1 },
+            within: .seconds(30))
+        #expect(run.termination == .exited(2), "\(run)")
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("create-buy-order: configuration error: \(variable) must be"), "\(run)")
+    }
+
     @Test(arguments: services)
     func namesAPortInUseAndExitsTwo(service: String) async throws {
         let held = try HeldPort()

@@ -10,7 +10,8 @@ import Testing
     @Test(arguments: [
         ("1.234", FiatAmount.ParsingError.tooManyDecimals),
         ("1e3", .notPlainDecimal), (" 12", .notPlainDecimal), ("12 ", .notPlainDecimal), ("NaN", .notPlainDecimal),
-        ("Infinity", .notPlainDecimal), ("-0", .notPlainDecimal), ("-1.00", .notPlainDecimal), ("+1", .notPlainDecimal),
+        ("Infinity", .notPlainDecimal), ("-0", .notPositive), ("-1.00", .notPositive), ("-12.345", .notPositive),
+        ("--1", .notPlainDecimal), ("-", .notPlainDecimal), ("- 1", .notPlainDecimal), ("+1", .notPlainDecimal),
         ("", .notPlainDecimal), (".5", .notPlainDecimal), ("5.", .notPlainDecimal), ("1,000", .notPlainDecimal),
         ("0x10", .notPlainDecimal), ("１２", .notPlainDecimal), ("0", .notPositive), ("0.00", .notPositive),
         ("1000000000", .tooLarge), ("1000000000.00", .tooLarge), ("99999999999999999999999", .tooLarge),

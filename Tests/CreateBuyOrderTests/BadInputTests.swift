@@ -39,6 +39,18 @@ import TestSupport
         }
     }
 
+    @Test func saysANegativeAmountMustBeGreaterThanZero() async throws {
+        try await WritePath.run { client, path in
+            for amount in [#""-5""#, "-5", #""-0.01""#] {
+                let body = #"{"currency":"USD","amount":\#(amount),"idempotence_key":"\#(UUID().lowercaseText)"}"#
+                let response = try await WritePath.put(client, body: body)
+                #expect(response.status == .unprocessableContent)
+                #expect(response.text.contains(#"{"field":"amount","message":"must be greater than 0"}"#), "\(amount): \(response.text)")
+            }
+            #expect(try path.count("buy_order") == 0)
+        }
+    }
+
     @Test func answersEveryMalformedRequestDeliberately() async throws {
         try await WritePath.run { client, path in
             let cases: [(String, HTTPFields, HTTPResponse.Status)] = [

@@ -8,7 +8,7 @@ import Testing
         "\tapplication/json",
     ])
     func acceptsJSONInAnyCaseWithParameters(contentType: String) {
-        #expect(BuyOrderBody.isJSON(contentType))
+        #expect(JSONRequestBody.isJSON(contentType))
     }
 
     @Test(arguments: [
@@ -16,6 +16,6 @@ import Testing
         "application/ json", "json", ";application/json",
     ])
     func refusesEveryOtherMediaType(contentType: String) {
-        #expect(!BuyOrderBody.isJSON(contentType))
+        #expect(!JSONRequestBody.isJSON(contentType))
     }
 }

@@ -51,7 +51,8 @@ public struct BuyOrderCreatedEvent: Sendable, Equatable, Decodable {
         self = event
     }
 
-    /// The message body: keys sorted, every value a string but `version` and `order.sequence`. Written
+    /// The message body: keys sorted, every value a string but `version` and `order.sequence`;
+    /// `order.quote_id` only for an order made from a quote. Written
     /// directly, not through `JSONEncoder`: the relay renders one per order.
     public var json: String {
         var text = #"{"event_id":"#
@@ -73,6 +74,10 @@ public struct BuyOrderCreatedEvent: Sendable, Equatable, Decodable {
         JSONText.appendQuoted(order.currencyAmount.description, to: &text)
         text += #","id":"#
         JSONText.appendQuoted(order.id.lowercaseText, to: &text)
+        if let quoteID = order.quoteID {
+            text += #","quote_id":"#
+            JSONText.appendQuoted(quoteID.lowercaseText, to: &text)
+        }
         text += #","rate_quoted_at":"#
         JSONText.appendQuoted(order.rateQuotedAt, to: &text)
         text += #","rate_source":"#

@@ -9,9 +9,12 @@ public struct BuyOrderView: Sendable, Equatable {
     public var currencyAmount: String
     public var btcRate: String
     public var btcAmount: String
+    /// The quote the order was made from, if any.
+    public var quoteID: String?
 
     public init(
-        id: String, createdAt: String, currency: String, currencyAmount: String, btcRate: String, btcAmount: String
+        id: String, createdAt: String, currency: String, currencyAmount: String, btcRate: String, btcAmount: String,
+        quoteID: String? = nil
     ) {
         self.id = id
         self.createdAt = createdAt
@@ -19,9 +22,11 @@ public struct BuyOrderView: Sendable, Equatable {
         self.currencyAmount = currencyAmount
         self.btcRate = btcRate
         self.btcAmount = btcAmount
+        self.quoteID = quoteID
     }
 
-    /// `{"id":…,"created_at":…,"currency":…,"currency_amount":…,"btc_rate":…,"btc_amount":…}`, values as strings.
+    /// `{"id":…,"created_at":…,"currency":…,"currency_amount":…,"btc_rate":…,"btc_amount":…}`, values as strings,
+    /// and `"quote_id":…` last for an order made from a quote.
     public var json: String {
         var text = ""
         write(into: &text)
@@ -42,6 +47,10 @@ public struct BuyOrderView: Sendable, Equatable {
         JSONText.appendQuoted(btcRate, to: &text)
         text += #","btc_amount":"#
         JSONText.appendQuoted(btcAmount, to: &text)
+        if let quoteID {
+            text += #","quote_id":"#
+            JSONText.appendQuoted(quoteID, to: &text)
+        }
         text += "}"
     }
 

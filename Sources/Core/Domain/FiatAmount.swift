@@ -27,8 +27,11 @@ public struct FiatAmount: Sendable, Hashable, Comparable, CustomStringConvertibl
     }
 
     /// Parses `123.45`, `7`, `0.5`: digits, then optionally a point and 1 or 2 digits. No sign, exponent,
-    /// spaces, separators, "NaN" or "Infinity".
+    /// spaces, separators, "NaN" or "Infinity"; a plain decimal with a minus sign is `notPositive`.
     public init(parsing text: String) throws(ParsingError) {
+        if text.utf8.first == UInt8(ascii: "-"), (try? Self.split(String(text.utf8.dropFirst())!)) != nil {
+            throw .notPositive
+        }
         let (whole, fraction) = try Self.split(text)
         guard fraction.count <= 2 else { throw .tooManyDecimals }
         let significant = whole.drop { $0 == UInt8(ascii: "0") }

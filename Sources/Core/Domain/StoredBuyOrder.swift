@@ -14,10 +14,13 @@ public struct StoredBuyOrder: Sendable, Equatable, Decodable {
     /// RFC 3339 UTC with microseconds, as `BuyOrderView.createdAtSQL` renders it.
     public var rateQuotedAt: String
     public var createdAt: String
+    /// The quote whose rate the order took; nil for an order at the market price.
+    public var quoteID: UUID?
 
     public init(
         id: UUID, sequence: Int64, clientID: String, currency: Currency, currencyAmount: FiatAmount,
-        btcRate: ExchangeRate, btcAmount: BTCAmount, rateSource: String, rateQuotedAt: String, createdAt: String
+        btcRate: ExchangeRate, btcAmount: BTCAmount, rateSource: String, rateQuotedAt: String, createdAt: String,
+        quoteID: UUID? = nil
     ) {
         self.id = id
         self.sequence = sequence
@@ -29,13 +32,15 @@ public struct StoredBuyOrder: Sendable, Equatable, Decodable {
         self.rateSource = rateSource
         self.rateQuotedAt = rateQuotedAt
         self.createdAt = createdAt
+        self.quoteID = quoteID
     }
 
     /// What clients see of it.
     public var view: BuyOrderView {
         BuyOrderView(
             id: id.lowercaseText, createdAt: createdAt, currency: currency.code,
-            currencyAmount: currencyAmount.description, btcRate: btcRate.description, btcAmount: btcAmount.description)
+            currencyAmount: currencyAmount.description, btcRate: btcRate.description, btcAmount: btcAmount.description,
+            quoteID: quoteID?.lowercaseText)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -47,6 +52,7 @@ public struct StoredBuyOrder: Sendable, Equatable, Decodable {
         case rateSource = "rate_source"
         case rateQuotedAt = "rate_quoted_at"
         case createdAt = "created_at"
+        case quoteID = "quote_id"
     }
 }
 

@@ -23,7 +23,7 @@ public struct ClientRequestContext: RequestContext {
     }
 }
 
-extension Router<BasicRequestContext> {
+extension RouterMethods where Context == BasicRequestContext {
     /// Routes that need a key with `scope`: authenticated, scope-checked and rate-limited first.
     public func clientRoutes(_ access: ClientAccess, scope: APIScope) -> RouterGroup<ClientRequestContext> {
         group(context: ClientRequestContext.self).add(middleware: AuthMiddleware(access: access, scope: scope))

@@ -23,7 +23,7 @@ public struct NotReady: Error, CustomStringConvertible {
     }
 }
 
-extension Router {
+extension RouterMethods {
     /// Adds `GET /health` (liveness), `GET /ready` (each dependency) and `GET /metrics` (Prometheus text).
     public func addOperationalRoutes(checks: [ReadinessCheck], metrics: PrometheusCollectorRegistry) {
         get("/health") { _, _ in

@@ -23,8 +23,11 @@ extension RequiredMigrations {
     /// Everything in migrations/write_model.
     public static let writeModel = RequiredMigrations([
         "0001_client", "0002_buy_order", "0003_idempotency_key", "0004_btc_total", "0005_outbox",
-        "0006_outbox_order_reference", "0007_outbox_parked", "0008_clients_and_keys", "0009_grants",
+        "0006_outbox_order_reference", "0007_outbox_parked", "0008_clients_and_keys", "0009_grants", "0010_quotes",
+        "0011_idempotency_key_retention", "0012_quote_grants",
     ])
     /// Everything in migrations/read_model.
-    public static let readModel = RequiredMigrations(["0001_buy_order", "0002_clients_and_keys", "0003_grants"])
+    public static let readModel = RequiredMigrations([
+        "0001_buy_order", "0002_clients_and_keys", "0003_grants", "0004_buy_order_quote",
+    ])
 }

@@ -2,8 +2,10 @@ import Core
 import Foundation
 
 /// The write model's SQL for orders: one transaction per batch, in two round trips while the BTC
-/// total is locked. The first locks the total and reads earlier orders for the batch's keys; the
-/// second inserts the new orders, their keys and their outbox rows, signals the relay and commits.
+/// total is locked. The first locks the total and reads earlier orders for the batch's keys (and the
+/// quotes it names, if any); the second inserts the new orders, their keys and their outbox rows,
+/// signals the relay and commits. Every order's transaction holds that lock, so a quote read here is
+/// used by no transaction but this one until it commits.
 ///
 /// A connection lost in the first round trip stored nothing (a `PostgresError`, safe to retry); lost in
 /// the second, it may have committed (`CommitOutcomeUnknown`).
@@ -12,17 +14,20 @@ struct OrderStore: Sendable {
     static let outboxChannel = "buy_order_outbox"
 
     /// Runs one batch in one transaction; blocking, on a pool thread.
-    func write(_ requests: [(request: OrderRequest, quote: Quote?)], on connection: PostgresConnection) throws
+    func write(_ requests: [(request: OrderRequest, price: Price?)], on connection: PostgresConnection) throws
         -> [OrderOutcome]
     {
         do {
-            let opened = try connection.pipeline([
-                "BEGIN", "SELECT total::text, limit_btc::text FROM btc_total FOR UPDATE",
-                existingOrdersQuery(for: requests.map(\.request)),
-            ])
+            let quoteIDs = requests.compactMap(\.request.quoteID)
+            let opened = try connection.pipeline(
+                [
+                    "BEGIN", "SELECT total::text, limit_btc::text FROM btc_total FOR UPDATE",
+                    existingOrdersQuery(for: requests.map(\.request)),
+                ] + (quoteIDs.isEmpty ? [] : [HeldQuote.query(ids: quoteIDs)]))
             let (total, limit) = try totals(opened[1])
+            let quotes = try quoteIDs.isEmpty ? [:] : heldQuotes(opened[3])
             let decisions = OrderBatch.decide(
-                requests, existing: try existingOrders(opened[2]), total: total, limit: limit)
+                requests, existing: try existingOrders(opened[2]), quotes: quotes, total: total, limit: limit)
             let newOrders = decisions.compactMap { decision -> OrderBatch.NewOrder? in
                 if case .create(let order) = decision { return order }
                 return nil
@@ -58,6 +63,9 @@ struct OrderStore: Sendable {
         case .keyReused: .keyReused
         case .limitExceeded(let available): .limitExceeded(available: available)
         case .noFreshQuote: .noFreshQuote
+        case .quoteRefused(let reason): .quoteRefused(reason)
+        case .quoteUsed: .quoteUsed
+        case .quoteExpired(let expiresAt): .quoteExpired(expiresAt: expiresAt)
         }
     }
 
@@ -95,6 +103,15 @@ struct OrderStore: Sendable {
         return existing
     }
 
+    private func heldQuotes(_ rows: PostgresRows) throws -> [UUID: HeldQuote] {
+        var quotes: [UUID: HeldQuote] = [:]
+        for row in rows {
+            let quote = try HeldQuote(row: row)
+            quotes[quote.id] = quote
+        }
+        return quotes
+    }
+
     /// Inserts the orders, their keys and their outbox rows (which reference the order: the relay
     /// renders the event when it publishes), returning the stored orders. Each column is bound once.
     private func insertQuery(_ orders: [OrderBatch.NewOrder]) -> PostgresQuery {
@@ -102,15 +119,16 @@ struct OrderStore: Sendable {
         WITH input AS (
             SELECT * FROM unnest(\(orders.map(\.id))::uuid[], \(orders.map(\.request.clientID))::text[],
                 \(orders.map(\.request.currency.code))::text[], \(orders.map(\.request.amount.description))::numeric[],
-                \(orders.map(\.quote.rate.description))::numeric[], \(orders.map(\.btcAmount.description))::numeric[],
-                \(orders.map(\.quote.source))::text[], \(orders.map(\.quote.quotedAtText))::timestamptz[],
+                \(orders.map(\.rate.description))::numeric[], \(orders.map(\.btcAmount.description))::numeric[],
+                \(orders.map(\.rateSource))::text[], \(orders.map(\.rateQuotedAt))::timestamptz[],
                 \(orders.map(\.request.idempotencyKey))::uuid[], \(orders.map(\.request.fingerprint))::text[],
-                \(orders.map { _ in UUID.random() })::uuid[])
+                \(orders.map { _ in UUID.random() })::uuid[], \(orders.map { $0.request.quoteID?.lowercaseText ?? "" })::text[])
                 AS i (id, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at,
-                      key, fingerprint, event_id)
+                      key, fingerprint, event_id, quote)
         ), new_orders AS (
-            INSERT INTO buy_order AS o (id, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at)
-            SELECT id, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at FROM input
+            INSERT INTO buy_order AS o (id, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at, quote_id)
+            SELECT id, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at,
+                nullif(quote, '')::uuid FROM input
             RETURNING \(unsafeSQL: StoredBuyOrder.columns)
         ), keys AS (
             INSERT INTO idempotency_key (client_id, key, fingerprint, buy_order_id)

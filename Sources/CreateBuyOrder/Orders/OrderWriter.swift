@@ -27,7 +27,7 @@ final class OrderWriter: Service, Sendable {
 
     private struct Pending {
         let request: OrderRequest
-        let quote: Quote?
+        let price: Price?
         let queuedAt: ContinuousClock.Instant
         let continuation: CheckedContinuation<OrderOutcome, any Error>
     }
@@ -58,13 +58,14 @@ final class OrderWriter: Service, Sendable {
     }
 
     /// Queues one request and waits for its outcome; throws `WriterRefusal` when it is not written at all.
-    func submit(_ request: OrderRequest, quote: Quote?) async throws -> OrderOutcome {
+    /// `price`: the market price, for a request without a quote.
+    func submit(_ request: OrderRequest, price: Price?) async throws -> OrderOutcome {
         try await withCheckedThrowingContinuation { continuation in
             let refusal = queue.withLock { queue -> WriterRefusal? in
                 if queue.isClosed { return .stopping }
                 if queue.pending.count >= limits.maxQueued { return .queueFull }
                 queue.pending.append(
-                    Pending(request: request, quote: quote, queuedAt: .now, continuation: continuation))
+                    Pending(request: request, price: price, queuedAt: .now, continuation: continuation))
                 queueLength.record(queue.pending.count)
                 return nil
             }
@@ -166,7 +167,7 @@ final class OrderWriter: Service, Sendable {
     /// One transaction, retried a few times on serialization failures and deadlocks, and once on a
     /// fresh connection when the connection broke before COMMIT was sent (`OrderStore` says which).
     private func transaction(_ batch: [Pending]) async throws -> [OrderOutcome] {
-        let requests = batch.map { (request: $0.request, quote: $0.quote) }
+        let requests = batch.map { (request: $0.request, price: $0.price) }
         var attempt = 1
         var reconnected = false
         while true {

@@ -6,42 +6,21 @@ import Hummingbird
 /// a 400 naming the byte and the problem for a body that is not strict JSON (`JSONParser`), a 422
 /// naming every bad field. Nothing here touches a Double: the amount stays text until parsed.
 enum BuyOrderBody {
-    static let maxBytes = 16 * 1024
-    static let fields: Set<String> = ["currency", "amount", "idempotence_key"]
+    static let fields: Set<String> = ["currency", "amount", "idempotence_key", "quote_id"]
 
     static func parse(body: some Collection<UInt8>, contentType: String?, headerKey: String?, clientID: String)
         throws(Problem) -> OrderRequest
     {
-        guard let contentType, isJSON(contentType) else {
-            throw Problem(
-                status: .unsupportedMediaType, type: "unsupported-media-type", title: "Unsupported media type",
-                detail: "send the order as Content-Type: application/json")
-        }
-        let object = try JSONObject(requestBody: body, parser: JSONParser(maxBytes: maxBytes))
-
         var errors: [Problem.FieldError] = []
-        for field in object.keys.sorted() where !fields.contains(field) {
-            errors.append(.init(field: field, message: "is not a known field"))
-        }
-
-        let currency = readCurrency(object["currency"], errors: &errors)
+        let object = try JSONRequestBody.object(
+            body, contentType: contentType, known: fields, what: "the order", errors: &errors)
+        let currency = JSONRequestBody.currency(object["currency"], errors: &errors)
         let amount = readAmount(object["amount"], errors: &errors)
         let key = readKey(body: object["idempotence_key"], header: headerKey, errors: &errors)
+        let quoteID = readQuoteID(object["quote_id"], errors: &errors)
 
         guard errors.isEmpty, let currency, let amount, let key else { throw Problem.validation(errors) }
-        return OrderRequest(clientID: clientID, idempotencyKey: key, currency: currency, amount: amount)
-    }
-
-    private static func readCurrency(_ value: JSONValue?, errors: inout [Problem.FieldError]) -> Currency? {
-        guard let value else {
-            errors.append(.init(field: "currency", message: "is required: one of \(Currency.codes)"))
-            return nil
-        }
-        guard case .string(let text) = value, let currency = Currency(code: text) else {
-            errors.append(.init(field: "currency", message: "must be one of \(Currency.codes)"))
-            return nil
-        }
-        return currency
+        return OrderRequest(clientID: clientID, idempotencyKey: key, currency: currency, amount: amount, quoteID: quoteID)
     }
 
     /// A string such as `"123.45"`, or a JSON number whose literal digits are taken exactly
@@ -86,8 +65,9 @@ enum BuyOrderBody {
         }
         var headerValue: UUID?
         if let header {
-            guard let key = UUID(text: withoutWhitespace(header[...])) else {
-                errors.append(.init(field: "Idempotency-Key", message: "must be a UUID"))
+            guard let key = headerKey(header) else {
+                errors.append(
+                    .init(field: "Idempotency-Key", message: #"must be a UUID, bare or as a quoted string ("<uuid>")"#))
                 return nil
             }
             headerValue = key
@@ -105,17 +85,24 @@ enum BuyOrderBody {
         }
     }
 
-    /// `application/json` in any case, with or without parameters such as `; charset=utf-8`.
-    static func isJSON(_ contentType: String) -> Bool {
-        let mediaType = withoutWhitespace(contentType.prefix { $0 != ";" })
-        return mediaType.count == 16 && mediaType.lowercased() == "application/json"
+    /// The `Idempotency-Key` field's UUID: bare, or as the IETF draft has it, a structured-field string
+    /// (RFC 8941 `sf-string`, `"<uuid>"`; a UUID needs no escapes).
+    static func headerKey(_ value: String) -> UUID? {
+        var text = JSONRequestBody.withoutWhitespace(value[...])
+        if text.first == "\"" {
+            guard text.count >= 2, text.last == "\"" else { return nil }
+            text = text.dropFirst().dropLast()
+        }
+        return UUID(text: text)
     }
 
-    /// `text` without the spaces and tabs around it.
-    private static func withoutWhitespace(_ text: Substring) -> Substring {
-        var text = text
-        while text.first == " " || text.first == "\t" { text.removeFirst() }
-        while text.last == " " || text.last == "\t" { text.removeLast() }
-        return text
+    /// `quote_id`, when the order is to take a quote's rate.
+    private static func readQuoteID(_ value: JSONValue?, errors: inout [Problem.FieldError]) -> UUID? {
+        guard let value else { return nil }
+        guard case .string(let text) = value, let id = UUID(text: text) else {
+            errors.append(.init(field: "quote_id", message: "must be the quote_id of a quote (a UUID)"))
+            return nil
+        }
+        return id
     }
 }

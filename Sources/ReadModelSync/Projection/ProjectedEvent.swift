@@ -2,7 +2,7 @@ import Core
 import Foundation
 
 /// A message as the read model takes it: an order, a client's or a key's new state, or an event the
-/// read model keeps nothing of (the BTC limit's changes), which is acked once it is known valid.
+/// read model keeps nothing of (the BTC limit's changes, quotes), which is acked once it is known valid.
 enum ProjectedEvent: Sendable, Equatable {
     case order(StoredBuyOrder)
     case client(AccessEvent.Client)
@@ -13,13 +13,20 @@ enum ProjectedEvent: Sendable, Equatable {
     /// a message that came another way (a redrive through the default exchange) says it in its body.
     init(routingKey: String, body: [UInt8]) throws(InvalidEvent) {
         let type: String
-        if routingKey == BuyOrderCreatedEvent.type || AccessEvent.Kind(rawValue: routingKey) != nil {
+        if routingKey == BuyOrderCreatedEvent.type || routingKey == QuoteCreatedEvent.type
+            || AccessEvent.Kind(rawValue: routingKey) != nil
+        {
             type = routingKey
         } else {
             type = try Self.type(of: body)
         }
         if type == BuyOrderCreatedEvent.type {
             self = .order(try BuyOrderCreatedEvent(json: Data(body)).order)
+            return
+        }
+        if type == QuoteCreatedEvent.type {
+            _ = try QuoteCreatedEvent(json: Data(body))
+            self = .ignored
             return
         }
         guard AccessEvent.Kind(rawValue: type) != nil else {

@@ -12,15 +12,20 @@ enum ReadModelStore {
             ? """
             DO UPDATE SET sequence = excluded.sequence, client_id = excluded.client_id, currency = excluded.currency,
                 currency_amount = excluded.currency_amount, btc_rate = excluded.btc_rate, btc_amount = excluded.btc_amount,
-                rate_source = excluded.rate_source, rate_quoted_at = excluded.rate_quoted_at, created_at = excluded.created_at
+                rate_source = excluded.rate_source, rate_quoted_at = excluded.rate_quoted_at, created_at = excluded.created_at,
+                quote_id = excluded.quote_id
             """ : "DO NOTHING"
         let rows = try connection.query(
             prepared: """
-                INSERT INTO buy_order (id, sequence, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at, created_at)
-                SELECT * FROM unnest(\(orders.map(\.id))::uuid[], \(orders.map(\.sequence))::bigint[], \(orders.map(\.clientID))::text[],
+                INSERT INTO buy_order (id, sequence, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at, created_at, quote_id)
+                SELECT id, sequence, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at,
+                    created_at, nullif(quote, '')::uuid
+                FROM unnest(\(orders.map(\.id))::uuid[], \(orders.map(\.sequence))::bigint[], \(orders.map(\.clientID))::text[],
                     \(orders.map(\.currency.code))::text[], \(orders.map(\.currencyAmount.description))::numeric[],
                     \(orders.map(\.btcRate.description))::numeric[], \(orders.map(\.btcAmount.description))::numeric[],
-                    \(orders.map(\.rateSource))::text[], \(orders.map(\.rateQuotedAt))::timestamptz[], \(orders.map(\.createdAt))::timestamptz[])
+                    \(orders.map(\.rateSource))::text[], \(orders.map(\.rateQuotedAt))::timestamptz[], \(orders.map(\.createdAt))::timestamptz[],
+                    \(orders.map { $0.quoteID?.lowercaseText ?? "" })::text[])
+                    AS i (id, sequence, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at, created_at, quote)
                 ON CONFLICT (id) \(unsafeSQL: conflict)
                 """)
         return rows.affectedRows

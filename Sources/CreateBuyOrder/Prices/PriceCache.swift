@@ -5,14 +5,14 @@ import Metrics
 import ServiceLifecycle
 import Synchronization
 
-/// Keeps the latest quote of every currency, refreshed from btc-price in the background, so an order
-/// never waits on an HTTP call. A quote older than the maximum age is never handed out.
-final class QuoteCache: Service, Sendable {
+/// Keeps the latest price of every currency, refreshed from btc-price in the background, so an order
+/// never waits on an HTTP call. A price older than the maximum age is never handed out.
+final class PriceCache: Service, Sendable {
     private let client: BTCPriceClient
     private let maxAge: Duration
     private let interval: Duration
     private let logger: Logger
-    private let quotes = Mutex<[Currency: Quote]>([:])
+    private let prices = Mutex<[Currency: Price]>([:])
     /// The last failure logged per currency, so a failure is logged once per change, not per poll.
     private let failures = Mutex<[Currency: String]>([:])
 
@@ -23,15 +23,15 @@ final class QuoteCache: Service, Sendable {
         self.logger = logger
     }
 
-    /// The quote for `currency` if it is fresh enough to price an order.
-    func freshQuote(for currency: Currency, now: Date = Date()) -> Quote? {
-        guard let quote = quotes.withLock({ $0[currency] }), quote.isFresh(maxAge: maxAge, now: now) else { return nil }
-        return quote
+    /// The price of `currency` if it is fresh enough to price an order.
+    func freshPrice(for currency: Currency, now: Date = Date()) -> Price? {
+        guard let price = prices.withLock({ $0[currency] }), price.isFresh(maxAge: maxAge, now: now) else { return nil }
+        return price
     }
 
-    /// Currencies without a fresh quote.
+    /// Currencies without a fresh price.
     func staleCurrencies() -> [Currency] {
-        Currency.allCases.filter { freshQuote(for: $0) == nil }
+        Currency.allCases.filter { freshPrice(for: $0) == nil }
     }
 
     func run() async throws {
@@ -53,8 +53,8 @@ final class QuoteCache: Service, Sendable {
 
     private func refresh(_ currency: Currency) async {
         do {
-            let quote = try await client.quote(currency)
-            quotes.withLock { $0[currency] = quote }
+            let price = try await client.price(currency)
+            prices.withLock { $0[currency] = price }
             if failures.withLock({ $0.removeValue(forKey: currency) }) != nil {
                 logger.info("btc-price quotes recovered", metadata: ["currency": "\(currency)"])
             }

@@ -1,7 +1,7 @@
 import Core
 import Foundation
 
-/// Fetches quotes from btc-price (`GET {BTC_PRICE_URL}/v1/price?currency=…`) over the libcurl client,
+/// Fetches prices from btc-price (`GET {BTC_PRICE_URL}/v1/price?currency=…`) over the libcurl client,
 /// validating each answer strictly.
 struct BTCPriceClient: Sendable {
     let baseURL: URL
@@ -11,7 +11,7 @@ struct BTCPriceClient: Sendable {
         let description: String
     }
 
-    func quote(_ currency: Currency) async throws -> Quote {
+    func price(_ currency: Currency) async throws -> Price {
         let url = baseURL.appendingPathComponent("v1/price").absoluteString + "?currency=\(currency.code)"
         let response = try await http.get(url, headers: ["Accept": "application/json"])
         guard response.status == 200 else {
@@ -32,7 +32,7 @@ struct BTCPriceClient: Sendable {
         }
     }
 
-    static func parse(_ data: Data, expecting currency: Currency) throws -> Quote {
+    static func parse(_ data: Data, expecting currency: Currency) throws -> Price {
         let body: Body
         do {
             body = try JSONDecoder().decode(Body.self, from: data)
@@ -45,6 +45,6 @@ struct BTCPriceClient: Sendable {
         guard let quotedAt = RFC3339Timestamp(parsing: body.quotedAt[...])?.date else {
             throw InvalidAnswer(description: "btc-price sent an unreadable quoted_at: \(body.quotedAt)")
         }
-        return Quote(currency: currency, rate: body.rate, source: body.source, quotedAtText: body.quotedAt, quotedAt: quotedAt)
+        return Price(currency: currency, rate: body.rate, source: body.source, quotedAtText: body.quotedAt, quotedAt: quotedAt)
     }
 }

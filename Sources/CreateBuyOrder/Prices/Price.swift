@@ -2,7 +2,7 @@ import Core
 import Foundation
 
 /// A BTC price from btc-price, with when it was quoted upstream.
-struct Quote: Sendable, Equatable {
+struct Price: Sendable, Equatable {
     var currency: Currency
     var rate: ExchangeRate
     var source: String
@@ -10,7 +10,7 @@ struct Quote: Sendable, Equatable {
     var quotedAtText: String
     var quotedAt: Date
 
-    /// True while the quote is no older than `maxAge` at `now`.
+    /// True while the price is no older than `maxAge` at `now`.
     func isFresh(maxAge: Duration, now: Date = Date()) -> Bool {
         now <= quotedAt.addingTimeInterval(TimeInterval(maxAge.components.seconds))
     }

@@ -1,0 +1,78 @@
+import Core
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Deletes idempotency keys older than the retention (`IDEMPOTENCY_KEY_RETENTION_H`), oldest first,
+/// every `interval`: in batches of at most `batchSize` keys, each its own short transaction, with a
+/// pause between batches. It never touches `btc_total`, and it skips keys another session has locked,
+/// so it holds no lock an order's transaction waits for longer than one batch's delete; once a key is
+/// gone, the same key makes a new order. Several instances may purge at once.
+final class IdempotencyKeyPurge: Service, Sendable {
+    struct Settings: Sendable {
+        var retention = Duration.seconds(168 * 3600)
+        var interval = Duration.seconds(60)
+        var batchSize = 1000
+        var pause = Duration.milliseconds(50)
+    }
+
+    private let database: PostgresClient
+    private let settings: Settings
+    private let logger: Logger
+    private let purged: Counter
+
+    init(database: PostgresClient, settings: Settings, logger: Logger, metrics: any MetricsFactory) {
+        self.database = database
+        self.settings = settings
+        self.logger = logger
+        self.purged = Counter(label: "idempotency_keys_purged_total", factory: metrics)
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var lastFailure: String?
+            // The first purge waits one interval too: a starting instance has other work for its database.
+            while (try? await Task.sleep(for: self.settings.interval)) != nil {
+                do {
+                    let count = try await self.purge()
+                    if count > 0 { self.logger.info("idempotency keys purged", metadata: ["idempotency.purged": "\(count)"]) }
+                    lastFailure = nil
+                } catch is CancellationError {
+                    return
+                } catch {
+                    let reason = (error as? PostgresError)?.debugDescription ?? "\(error)"
+                    if reason != lastFailure {
+                        self.logger.warning(
+                            "idempotency key purge failed, retrying at the next interval", metadata: ["error.detail": "\(reason)"])
+                    }
+                    lastFailure = reason
+                }
+            }
+        }
+    }
+
+    /// Deletes every key past the retention, batch by batch; returns how many.
+    func purge() async throws -> Int {
+        var total = 0
+        while !Task.isCancelled {
+            let deleted = try await database.withConnection { [settings] connection in
+                try connection.query(Self.batch(settings)).affectedRows
+            }
+            purged.increment(by: deleted)
+            total += deleted
+            guard deleted == settings.batchSize else { break }
+            try await Task.sleep(for: settings.pause)
+        }
+        return total
+    }
+
+    /// One batch: the oldest expired keys that no other session holds, by the index on `created_at`.
+    static func batch(_ settings: Settings) -> PostgresQuery {
+        """
+        DELETE FROM idempotency_key WHERE (client_id, key) IN (
+            SELECT client_id, key FROM idempotency_key
+            WHERE created_at < now() - \(Int64(settings.retention / .milliseconds(1)))::bigint * interval '1 millisecond'
+            ORDER BY created_at LIMIT \(settings.batchSize) FOR UPDATE SKIP LOCKED)
+        """
+    }
+}

@@ -1,0 +1,1 @@
+ALTER TABLE buy_order DROP COLUMN quote_id;

@@ -1,0 +1,1 @@
+DROP INDEX idempotency_key_created_at;
