@@ -26,5 +26,7 @@ extension RequiredMigrations {
         "0006_outbox_order_reference", "0007_outbox_parked", "0008_clients_and_keys",
     ])
     /// Everything in migrations/read_model.
-    public static let readModel = RequiredMigrations(["0001_buy_order", "0002_clients_and_keys"])
+    public static let readModel = RequiredMigrations([
+        "0001_buy_order", "0002_clients_and_keys", "0010_activity", "0011_buy_order_stream",
+    ])
 }
