@@ -14,7 +14,6 @@ import TestSupport
     @Test func deliversEachNewOrderOfTheClientInOrderAndFiltersByCurrency() async throws {
         let database = try TestDatabase.create(.readModel)
         let projected = ProjectedOrders(database: database)
-        try projected.project(5)  // before the streams: not theirs
         try await withStreamingService(database: database) { live in
             let all = try await EventStreamConnection.open(port: live.port, path: Self.path)
             let euros = try await EventStreamConnection.open(port: live.port, path: Self.path + "?currency=EUR")

@@ -72,11 +72,13 @@ public final class EventStreamConnection: @unchecked Sendable {
         }
     }
 
-    /// The next `count` `buy_order` events (comments and other blocks skipped), each within `limit` of the last.
+    /// The next `count` `buy_order` events (comments and other blocks skipped), all within `limit`;
+    /// fewer when the stream ends first.
     public func orders(_ count: Int, within limit: Duration = .seconds(60)) async throws -> [Event] {
         var events: [Event] = []
+        let deadline = ContinuousClock.now + limit
         while events.count < count {
-            guard let event = try await next(within: limit) else { break }
+            guard let event = try await next(within: deadline - .now) else { break }
             if event.event == "buy_order" { events.append(event) }
         }
         return events

@@ -27,24 +27,27 @@ enum StreamFeed {
 
     /// The fan-out's read: the orders of every client after `position`.
     static func read(after position: StreamPosition, limit: Int, on connection: PostgresConnection) throws -> Read {
-        let rows = try connection.query(
-            prepared: """
-                WITH h AS (
-                    SELECT x.xmin, EXISTS (SELECT 1 FROM buy_order p WHERE p.projected_xid >= x.xmin) AS pending
-                    FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) x)
-                SELECT h.xmin::text AS horizon, h.pending, o.*
-                FROM h LEFT JOIN LATERAL (
-                    SELECT \(unsafeSQL: orderColumns) FROM buy_order o
-                    WHERE (o.projected_xid, o.projected_sequence) > (\(String(position.xid))::xid8, \(position.sequence))
-                      AND o.projected_xid < h.xmin
-                    ORDER BY o.projected_xid, o.projected_sequence
-                    LIMIT \(limit)) o ON true
-                """)
+        let rows = try connection.query(prepared: readQuery(after: position, limit: limit))
         guard let first = rows.first, let horizon = UInt64(try first.text("horizon")) else {
             throw PostgresError(code: .other, message: "no horizon in the stream read")
         }
         let orders = try rows.compactMap { row in row["id"] == nil ? nil : try order(row) }
         return Read(orders: orders, horizon: horizon, pending: first["pending"] == "t")
+    }
+
+    static func readQuery(after position: StreamPosition, limit: Int) -> PostgresQuery {
+        """
+        WITH h AS (
+            SELECT x.xmin, EXISTS (SELECT 1 FROM buy_order p WHERE p.projected_xid >= x.xmin) AS pending
+            FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) x)
+        SELECT h.xmin::text AS horizon, h.pending, o.*
+        FROM h LEFT JOIN LATERAL (
+            SELECT \(unsafeSQL: orderColumns) FROM buy_order o
+            WHERE (o.projected_xid, o.projected_sequence) > (\(String(position.xid))::xid8, \(position.sequence))
+              AND o.projected_xid < h.xmin
+            ORDER BY o.projected_xid, o.projected_sequence
+            LIMIT \(limit)) o ON true
+        """
     }
 
     /// The oldest transaction running now: a stream that starts here has seen everything before it.
