@@ -32,7 +32,7 @@ IDLE_SECONDS=10
 PER_CLIENT=$((STREAMS / CLIENTS))
 
 # The streams need descriptors: fetch-buy-orders' connection bound follows the open-file limit.
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)"
 export HTTP_MAX_CONNECTIONS=$((STREAMS + 512)) STREAM_MAX_PER_CLIENT=$((PER_CLIENT + 10))
 
 start_bench_cluster
