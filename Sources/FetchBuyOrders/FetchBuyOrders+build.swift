@@ -11,17 +11,24 @@ struct FetchBuyOrdersSettings: Sendable {
     /// `ANONYMOUS_CLIENT`, `RATE_LIMIT_PER_S`, `RATE_LIMIT_BURST`; keys are checked against the read
     /// model, where read-model-sync projects them.
     var access: AccessSettings
+    /// `STREAM_MAX_PER_CLIENT`, `STREAM_BUFFER_EVENTS`.
+    var stream: StreamSettings
 
-    init(server: HTTPServerSettings, readDatabase: DatabaseSettings, access: AccessSettings = AccessSettings()) {
+    init(
+        server: HTTPServerSettings, readDatabase: DatabaseSettings, access: AccessSettings = AccessSettings(),
+        stream: StreamSettings = StreamSettings()
+    ) {
         self.server = server
         self.readDatabase = readDatabase
         self.access = access
+        self.stream = stream
     }
 
     init(environment: EnvironmentReader) throws {
         self.server = try HTTPServerSettings(environment: environment, defaultPort: 8778)
         self.readDatabase = try .read(environment)
         self.access = try AccessSettings(environment: environment)
+        self.stream = try StreamSettings(environment: environment)
     }
 }
 
@@ -34,12 +41,17 @@ func buildFetchBuyOrders(settings: FetchBuyOrdersSettings, logger: Logger, metri
         checks: [.database("read_db", client: readDatabase, requires: .readModel)],
         metrics: metrics, openAPI: OpenAPIDocuments.fetchBuyOrders
     )
-    BuyOrderRoutes(store: BuyOrderStore(database: readDatabase))
-        .register(on: router, access: ClientAccess(settings.access, database: readDatabase))
+    let access = ClientAccess(settings.access, database: readDatabase)
+    BuyOrderRoutes(store: BuyOrderStore(database: readDatabase)).register(on: router, access: access)
+    ActivityRoutes(store: ActivityStore(database: readDatabase)).register(on: router, access: access)
+    let hub = StreamHub(
+        settings: settings.stream, database: settings.readDatabase.forcingGenericPlans(), logger: logger,
+        metrics: PrometheusMetricsFactory(registry: metrics))
+    StreamRoutes(hub: hub, database: readDatabase).register(on: router, access: access)
     return Application(
         router: router,
         server: settings.server, name: "fetch-buy-orders",
-        services: [readDatabase],
+        services: [readDatabase, hub],
         logger: logger
     )
 }

@@ -11,10 +11,16 @@ import Testing
             id: UUID(), currency: .eur, rate: try! ExchangeRate(parsing: "44000.5"), source: "coinbase",
             quotedAt: "2026-11-23T19:49:44.395736Z", expiresAt: "2026-11-23T19:50:14.395736Z"))
 
-    @Test func takesAQuoteEventAsValidAndKeepsNothingOfItForNow() throws {
-        #expect(try ProjectedEvent(routingKey: "quote.created", body: Array(Self.quote.json.utf8)) == .ignored)
+    @Test func keepsAQuoteEventOnlyAsTheClientsActivity() throws {
+        let event = try ProjectedEvent(routingKey: "quote.created", body: Array(Self.quote.json.utf8))
+        #expect(event.change == .none)
+        #expect(
+            event.activity
+                == ActivityRecord(
+                    eventID: Self.quote.eventID, type: "quote.created", clientID: "default",
+                    occurredAt: "2026-11-23T19:49:44.395736Z", body: Self.quote.json))
         // Redriven through the default exchange, the body says its type.
-        #expect(try ProjectedEvent(routingKey: "read_model_sync", body: Array(Self.quote.json.utf8)) == .ignored)
+        #expect(try ProjectedEvent(routingKey: "read_model_sync", body: Array(Self.quote.json.utf8)) == event)
     }
 
     @Test func refusesAQuoteEventThatIsNotOne() {

@@ -32,9 +32,13 @@ public final class RawHTTPConnection: @unchecked Sendable {
     private var isClosed = false
 
     /// Connects within `limit`; a server at its connection bound still accepts into its backlog.
-    public init(port: Int, within limit: Duration = .seconds(5)) throws {
+    /// `receiveBuffer` shrinks the socket's receive buffer (a reader that does not read fills it soon).
+    public init(port: Int, within limit: Duration = .seconds(5), receiveBuffer: Int32? = nil) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw Failure.connect(errno) }
+        if var size = receiveBuffer {
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         do {
             try connect(port: port, within: limit)
         } catch {
@@ -43,8 +47,10 @@ public final class RawHTTPConnection: @unchecked Sendable {
         }
     }
 
-    public static func open(port: Int, within limit: Duration = .seconds(5)) async throws -> RawHTTPConnection {
-        try await onOwnThread { try RawHTTPConnection(port: port, within: limit) }
+    public static func open(port: Int, within limit: Duration = .seconds(5), receiveBuffer: Int32? = nil) async throws
+        -> RawHTTPConnection
+    {
+        try await onOwnThread { try RawHTTPConnection(port: port, within: limit, receiveBuffer: receiveBuffer) }
     }
 
     deinit { close() }
@@ -112,14 +118,30 @@ public final class RawHTTPConnection: @unchecked Sendable {
         }) ?? false
     }
 
-    private func readResponse(deadline: ContinuousClock.Instant) throws -> Response {
-        let separator = Array("\r\n\r\n".utf8)
-        var headEnd: Int?
-        while headEnd == nil {
-            headEnd = received.firstRange(of: separator)?.upperBound
-            if headEnd == nil { try fill(deadline: deadline) }
+    /// The head of the next response (a streamed one too); what follows it stays for `bytes`.
+    public func head(within limit: Duration = .seconds(10)) async throws -> (status: Int, headers: [String: String]) {
+        try await onOwnThread {
+            let deadline = ContinuousClock.now + limit
+            let separator = Array("\r\n\r\n".utf8)
+            while self.received.firstRange(of: separator) == nil { try self.fill(deadline: deadline) }
+            let end = self.received.firstRange(of: separator)!.upperBound
+            let (status, headers) = try Self.parseHead(String(decoding: self.received[..<end], as: UTF8.self))
+            self.received.removeFirst(end)
+            return (status, headers)
         }
-        let head = String(decoding: received[..<headEnd!], as: UTF8.self)
+    }
+
+    /// What arrived (waiting up to `limit` for something); `Failure.closedByPeer` once the server closed
+    /// and nothing is left.
+    public func bytes(within limit: Duration) async throws -> [UInt8] {
+        try await onOwnThread {
+            if self.received.isEmpty { try self.fill(deadline: ContinuousClock.now + limit) }
+            defer { self.received = [] }
+            return self.received
+        }
+    }
+
+    private static func parseHead(_ head: String) throws -> (Int, [String: String]) {
         var lines = head.components(separatedBy: "\r\n").filter { !$0.isEmpty }
         guard !lines.isEmpty else { throw Failure.malformed(head) }
         let statusLine = lines.removeFirst().split(separator: " ")
@@ -131,6 +153,18 @@ public final class RawHTTPConnection: @unchecked Sendable {
             guard let colon = line.firstIndex(of: ":") else { throw Failure.malformed(head) }
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
+        return (status, headers)
+    }
+
+    private func readResponse(deadline: ContinuousClock.Instant) throws -> Response {
+        let separator = Array("\r\n\r\n".utf8)
+        var headEnd: Int?
+        while headEnd == nil {
+            headEnd = received.firstRange(of: separator)?.upperBound
+            if headEnd == nil { try fill(deadline: deadline) }
+        }
+        let head = String(decoding: received[..<headEnd!], as: UTF8.self)
+        let (status, headers) = try Self.parseHead(head)
         guard let length = Int(headers["content-length"] ?? "") else { throw Failure.malformed(head) }
         while received.count < headEnd! + length { try fill(deadline: deadline) }
         let body = String(decoding: received[headEnd!..<(headEnd! + length)], as: UTF8.self)

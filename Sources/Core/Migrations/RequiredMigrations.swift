@@ -28,6 +28,7 @@ extension RequiredMigrations {
     ])
     /// Everything in migrations/read_model.
     public static let readModel = RequiredMigrations([
-        "0001_buy_order", "0002_clients_and_keys", "0003_grants", "0004_buy_order_quote",
+        "0001_buy_order", "0002_clients_and_keys", "0003_grants", "0004_buy_order_quote", "0010_activity",
+        "0011_buy_order_stream", "0012_activity_grants",
     ])
 }

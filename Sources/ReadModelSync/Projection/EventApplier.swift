@@ -1,7 +1,7 @@
 import Core
 import Foundation
 
-/// Applies events (orders, clients, keys) to the read model in one transaction and, when that fails,
+/// Applies events (orders, clients, keys, and every event's activity) to the read model in one transaction and, when that fails,
 /// sorts out which of them failed for reasons of their own. Owns its database connection (one thread, reconnecting).
 ///
 /// A failure about the database holds every event. A batch that fails otherwise is applied again one
@@ -82,8 +82,9 @@ final class EventApplier {
             return .success(
                 try connection!.transaction { connection in
                     var (clients, keys): ([AccessEvent.Client], [AccessEvent.Key]) = ([], [])
-                    for case .client(let client) in events { clients.append(client) }
-                    for case .key(let key) in events { keys.append(key) }
+                    for case .client(let client) in events.map(\.change) { clients.append(client) }
+                    for case .key(let key) in events.map(\.change) { keys.append(key) }
+                    try ActivityProjection.insert(events.map(\.activity), on: connection)
                     try AccessProjection.upsert(clients: clients, on: connection)
                     try AccessProjection.upsert(keys: keys, on: connection)
                     return try ReadModelStore.upsert(events.compactMap(\.order), on: connection)

@@ -1,13 +1,24 @@
 import Core
 import Foundation
 
-/// A message as the read model takes it: an order, a client's or a key's new state, or an event the
-/// read model keeps nothing of (the BTC limit's changes, quotes), which is acked once it is known valid.
-enum ProjectedEvent: Sendable, Equatable {
-    case order(StoredBuyOrder)
-    case client(AccessEvent.Client)
-    case key(AccessEvent.Key)
-    case ignored
+/// A message as the read model takes it: what it changes (an order, a client's or a key's new state,
+/// or nothing but the activity, as the BTC limit's changes and quotes), and the event as the activity feed keeps it.
+struct ProjectedEvent: Sendable, Equatable {
+    enum Change: Sendable, Equatable {
+        case order(StoredBuyOrder)
+        case client(AccessEvent.Client)
+        case key(AccessEvent.Key)
+        /// Kept only as activity.
+        case none
+    }
+
+    var change: Change
+    var activity: ActivityRecord
+
+    init(_ change: Change, activity: ActivityRecord) {
+        self.change = change
+        self.activity = activity
+    }
 
     /// Decodes and validates a message body. The type is the routing key the relay published it with;
     /// a message that came another way (a redrive through the default exchange) says it in its body.
@@ -20,13 +31,23 @@ enum ProjectedEvent: Sendable, Equatable {
         } else {
             type = try Self.type(of: body)
         }
+        guard let text = String(validating: body, as: UTF8.self) else { throw InvalidEvent(description: "not UTF-8") }
         if type == BuyOrderCreatedEvent.type {
-            self = .order(try BuyOrderCreatedEvent(json: Data(body)).order)
+            let event = try BuyOrderCreatedEvent(json: Data(body))
+            self.init(
+                .order(event.order),
+                activity: ActivityRecord(
+                    eventID: event.eventID, type: type, clientID: event.order.clientID, occurredAt: event.occurredAt,
+                    body: text))
             return
         }
         if type == QuoteCreatedEvent.type {
-            _ = try QuoteCreatedEvent(json: Data(body))
-            self = .ignored
+            let event = try QuoteCreatedEvent(json: Data(body))
+            self.init(
+                .none,
+                activity: ActivityRecord(
+                    eventID: event.eventID, type: type, clientID: event.clientID, occurredAt: event.occurredAt,
+                    body: text))
             return
         }
         guard AccessEvent.Kind(rawValue: type) != nil else {
@@ -36,15 +57,17 @@ enum ProjectedEvent: Sendable, Equatable {
         guard event.type.rawValue == type else {
             throw InvalidEvent(description: "a \(event.type.rawValue) event published as \(type)")
         }
+        let activity = ActivityRecord(
+            eventID: event.eventID, type: type, clientID: event.clientID, occurredAt: event.occurredAt, body: text)
         switch event.type {
-        case .clientCreated, .clientRateLimitChanged: self = .client(event.client!)
-        case .apiKeyCreated, .apiKeyRevoked: self = .key(event.apiKey!)
-        case .limitChanged: self = .ignored
+        case .clientCreated, .clientRateLimitChanged: self.init(.client(event.client!), activity: activity)
+        case .apiKeyCreated, .apiKeyRevoked: self.init(.key(event.apiKey!), activity: activity)
+        case .limitChanged: self.init(.none, activity: activity)
         }
     }
 
     var order: StoredBuyOrder? {
-        if case .order(let order) = self { return order }
+        if case .order(let order) = change { return order }
         return nil
     }
 
@@ -59,4 +82,15 @@ enum ProjectedEvent: Sendable, Equatable {
             throw InvalidEvent(description: "not JSON with a type")
         }
     }
+}
+
+/// One event as the activity feed keeps it: its id, type, client (nil for the operator's) and time,
+/// and the message body exactly as it was published.
+struct ActivityRecord: Sendable, Equatable {
+    var eventID: UUID
+    var type: String
+    var clientID: String?
+    /// RFC 3339.
+    var occurredAt: String
+    var body: String
 }

@@ -1,7 +1,8 @@
 import Core
 import Foundation
 
-/// The read model's SQL for the projection: upsert by order id, so a duplicate is harmless.
+/// The read model's SQL for the projection: upsert by order id, so a duplicate is harmless. Each row
+/// records the transaction that projected it (its stream position, see migration 0011).
 enum ReadModelStore {
     /// Inserts the orders not yet projected; returns how many were new. `refresh` overwrites
     /// existing rows with the given (golden-source) values, for rebuilds.
@@ -28,6 +29,10 @@ enum ReadModelStore {
                     AS i (id, sequence, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at, created_at, quote)
                 ON CONFLICT (id) \(unsafeSQL: conflict)
                 """)
+        // Delivered at commit: fetch-buy-orders pushes the new orders to its streams.
+        if rows.affectedRows > 0 {
+            try connection.query(prepared: "SELECT pg_notify(\(ReadModelSignal.ordersProjected), '')")
+        }
         return rows.affectedRows
     }
 }

@@ -1,0 +1,2 @@
+REVOKE ALL ON activity FROM buyorders_read_model_reader, buyorders_read_model_writer;
+REVOKE ALL ON SEQUENCE buy_order_projected_sequence FROM buyorders_read_model_writer;
