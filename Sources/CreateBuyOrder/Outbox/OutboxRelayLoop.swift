@@ -134,7 +134,7 @@ final class OutboxRelayLoop {
                     "retry.delay_ms": "\(delay / .milliseconds(1))",
                 ])
         }
-        if database?.isIdle != true { database = nil }
+        if database?.isReusable != true { database = nil }
         session.sleep(delay)
     }
 
