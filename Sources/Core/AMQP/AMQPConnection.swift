@@ -254,3 +254,21 @@ extension timeval {
         self.init(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
     }
 }
+
+extension AMQPConnection {
+    /// A connection to the first of `settings.endpoints` that answers, each tried once in order, for a
+    /// command that runs once (the long-running loops use `AMQPSession`); the last failure if none does.
+    public static func toFirstAnswering(_ settings: AMQPSettings, stop: StopFlag? = nil) throws -> AMQPConnection {
+        var failure: (any Error)?
+        for endpoint in settings.endpoints {
+            var one = settings
+            one.endpoint = endpoint
+            do {
+                return try AMQPConnection(settings: one, stop: stop)
+            } catch {
+                failure = error
+            }
+        }
+        throw failure!
+    }
+}
