@@ -147,6 +147,14 @@ public final class AMQPConnection {
         return properties
     }
 
+    /// Opens the channel again after the broker closed it (its close-ok was sent); what the old channel
+    /// had (publisher confirms, consumers) is gone with it.
+    func reopenChannel() throws {
+        confirmsEnabled = false
+        _ = amqp_channel_open(state, Self.channel)
+        try checkLastReply("channel.open")
+    }
+
     // MARK: - Failures
 
     package func ensureOpen() throws {
