@@ -112,6 +112,11 @@ public final class PrivateStandby: Sendable {
         return standby
     }
 
+    /// Database `name` of the standby (read-only until promoted).
+    public func database(_ name: String) -> TestDatabase {
+        TestDatabase(name: name, url: URL(string: "postgresql://postgres@127.0.0.1:\(port)/\(name)")!)
+    }
+
     /// `pg_ctl promote`: it takes writes once this returns.
     public func promote() throws { try script("promote", serverDirectory) }
 
