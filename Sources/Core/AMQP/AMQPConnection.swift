@@ -277,6 +277,6 @@ extension AMQPConnection {
                 failure = error
             }
         }
-        throw failure!
+        throw failure ?? AMQPError(.connectionFailed, message: "no broker to connect to")
     }
 }

@@ -36,7 +36,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The values libpq takes for `target_session_attrs`.
-    public static let sessionAttributes = ["any", "read-write", "read-only", "primary", "standby", "prefer-standby"]
+    static let sessionAttributes = ["any", "read-write", "read-only", "primary", "standby", "prefer-standby"]
 
     /// The URI as written.
     public let text: String
@@ -48,8 +48,8 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     let textBeforeQuery: String
 
     public init(_ text: String) throws {
-        let scheme = text.range(of: "://").map { text[..<$0.lowerBound].lowercased() }
-        guard let scheme, scheme == "postgresql" || scheme == "postgres", let start = text.range(of: "://") else {
+        guard let start = text.range(of: "://"), ["postgresql", "postgres"].contains(text[..<start.lowerBound].lowercased())
+        else {
             throw Invalid(description: "the scheme is not postgresql:// or postgres://")
         }
         self.text = text
