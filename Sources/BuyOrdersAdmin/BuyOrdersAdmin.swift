@@ -49,5 +49,5 @@ func writeModel() throws -> AdminStore {
     } catch let error as ConfigurationError {
         throw ValidationError(error.description)
     }
-    return AdminStore(connection: try PostgresConnection(url: settings.url))
+    return AdminStore(connection: try PostgresConnection(settings: settings.forTools))
 }

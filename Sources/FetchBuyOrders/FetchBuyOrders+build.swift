@@ -26,7 +26,8 @@ struct FetchBuyOrdersSettings: Sendable {
 
     init(environment: EnvironmentReader) throws {
         self.server = try HTTPServerSettings(environment: environment, defaultPort: 8778)
-        self.readDatabase = try .read(environment)
+        // It only reads: READ_DB_URL may name a standby first (`target_session_attrs=prefer-standby`).
+        self.readDatabase = try .read(environment, writes: false)
         self.access = try AccessSettings(environment: environment)
         self.stream = try StreamSettings(environment: environment)
     }

@@ -29,17 +29,17 @@ struct CommonOptions: ParsableArguments {
 
     @OptionGroup var lock: LockOptions
 
-    /// The targets chosen, with their URLs from WRITE_DB_URL / READ_DB_URL.
+    /// The targets chosen, with their databases from WRITE_DB_URL / READ_DB_URL.
     func targets() throws -> [MigrationTarget] {
         let environment = EnvironmentReader()
         let root = URL(fileURLWithPath: migrationsDir)
         var targets: [MigrationTarget] = []
         do {
             if database != .read {
-                targets.append(.init(name: "write_model", url: try DatabaseSettings.write(environment).url, directory: root.appendingPathComponent("write_model")))
+                targets.append(.init(name: "write_model", database: try DatabaseSettings.write(environment), directory: root.appendingPathComponent("write_model")))
             }
             if database != .write {
-                targets.append(.init(name: "read_model", url: try DatabaseSettings.read(environment).url, directory: root.appendingPathComponent("read_model")))
+                targets.append(.init(name: "read_model", database: try DatabaseSettings.read(environment), directory: root.appendingPathComponent("read_model")))
             }
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
@@ -65,7 +65,7 @@ struct CommonOptions: ParsableArguments {
         let logger = LoggingSystem.bootstrapJSON(service: "migrate", level: try EnvironmentReader().logLevel())
         for target in try targets() {
             do {
-                let connection = try Migrator.connect(url: target.url, wait: .seconds(waitSeconds), logger: logger)
+                let connection = try Migrator.connect(target.database, wait: .seconds(waitSeconds), logger: logger)
                 try body(target, connection, logger)
             } catch let error as MigrationError {
                 FileHandle.standardError.write(Data("migrate: \(target.name): \(error)\n".utf8))
@@ -98,7 +98,7 @@ struct LockOptions: ParsableArguments {
 
 struct MigrationTarget {
     let name: String
-    let url: URL
+    let database: DatabaseSettings
     let directory: URL
 }
 

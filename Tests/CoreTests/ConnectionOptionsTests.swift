@@ -14,8 +14,8 @@ import Testing
         return parameters
     }
 
-    @Test func servicesGetKeepalivesAUserTimeoutAndStatementAndLockTimeouts() {
-        let conninfo = ConnectionOptions.services.conninfo(for: URL(string: "postgresql://postgres@db:5432/write_model")!)
+    @Test func servicesGetKeepalivesAUserTimeoutAndStatementAndLockTimeouts() throws {
+        let conninfo = try ConnectionOptions.services.conninfo(for: PostgresURL("postgresql://postgres@db:5432/write_model"))
         #expect(conninfo.hasPrefix("postgresql://postgres@db:5432/write_model?"))
         #expect(
             Self.parameters(conninfo) == [
@@ -25,14 +25,14 @@ import Testing
             ])
     }
 
-    @Test func toolsGetNoStatementOrLockTimeout() {
-        let parameters = Self.parameters(ConnectionOptions().conninfo(for: URL(string: "postgresql://db/write_model")!))
+    @Test func toolsGetNoStatementOrLockTimeout() throws {
+        let parameters = Self.parameters(try ConnectionOptions().conninfo(for: PostgresURL("postgresql://db/write_model")))
         #expect(parameters["options"] == nil)
         #expect(parameters["keepalives_idle"] == "10")
     }
 
-    @Test func aParameterTheURLSetsWinsAndItsOwnOptionsComeLast() {
-        let url = URL(string: "postgresql://db/m?connect_timeout=30&keepalives_idle=60&options=-c%20statement_timeout%3D100")!
+    @Test func aParameterTheURLSetsWinsAndItsOwnOptionsComeLast() throws {
+        let url = try PostgresURL("postgresql://db/m?connect_timeout=30&keepalives_idle=60&options=-c%20statement_timeout%3D100")
         var options = ConnectionOptions.services
         options.serverSettings["plan_cache_mode"] = "force_generic_plan"
         let parameters = Self.parameters(options.conninfo(for: url))

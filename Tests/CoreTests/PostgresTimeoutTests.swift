@@ -58,8 +58,8 @@ import TestSupport
         #expect(limits["s"] == "5s")
         #expect(limits["l"] == "2s")
         await client.close()
-        // migrate and the admin commands connect with `PostgresConnection(url:)`: long statements are theirs to run.
-        let tool = try PostgresConnection(url: database.url)
+        // migrate and the admin commands connect with the settings `forTools`: long statements are theirs to run.
+        let tool = try PostgresConnection(settings: database.settings().forTools)
         #expect(try tool.query("SHOW statement_timeout").first?["statement_timeout"] == "0")
         #expect(try tool.query("SHOW lock_timeout").first?["lock_timeout"] == "0")
     }

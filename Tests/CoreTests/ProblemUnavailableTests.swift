@@ -9,6 +9,8 @@ import Testing
         (PostgresError(code: .connectionLost, message: "closed"), "the database is not reachable"),
         (PostgresError(code: .lockNotAvailable, sqlState: "55P03", message: "lock timeout"), "the database is busy: a lock was not granted in time"),
         (PostgresError(code: .queryCanceled, sqlState: "57014", message: "statement timeout"), "the database did not answer in time"),
+        (PostgresError(code: .readOnly, sqlState: "25006", message: "read-only transaction"),
+         "the database takes no writes now (a failover to another server)"),
         (PoolClosedError(), "the service is shutting down"),
         (CancellationError(), "the service is shutting down"),
     ])

@@ -62,7 +62,7 @@ import TestSupport
         try await WritePath.run(
             waitForReady: false,
             configure: {
-                $0.writeDatabase.url = URL(string: "postgresql://postgres@127.0.0.1:\(silent.port)/write_model")!
+                $0.writeDatabase.url = PostgresURL(testURL: URL(string: "postgresql://postgres@127.0.0.1:\(silent.port)/write_model")!)
                 $0.writeDatabase.options.connectTimeout = .seconds(4)
                 $0.writer.maxBatchSize = 16
                 // Long enough that only the circuit, not the queue's deadline, can fail the queue early.

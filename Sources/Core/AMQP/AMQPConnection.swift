@@ -147,6 +147,14 @@ public final class AMQPConnection {
         return properties
     }
 
+    /// Opens the channel again after the broker closed it (its close-ok was sent); what the old channel
+    /// had (publisher confirms, consumers) is gone with it.
+    func reopenChannel() throws {
+        confirmsEnabled = false
+        _ = amqp_channel_open(state, Self.channel)
+        try checkLastReply("channel.open")
+    }
+
     // MARK: - Failures
 
     package func ensureOpen() throws {
@@ -252,5 +260,23 @@ extension timeval {
     init(_ duration: Duration) {
         let (seconds, attoseconds) = max(duration, .zero).components
         self.init(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+    }
+}
+
+extension AMQPConnection {
+    /// A connection to the first of `settings.endpoints` that answers, each tried once in order, for a
+    /// command that runs once (the long-running loops use `AMQPSession`); the last failure if none does.
+    public static func toFirstAnswering(_ settings: AMQPSettings, stop: StopFlag? = nil) throws -> AMQPConnection {
+        var failure: (any Error)?
+        for endpoint in settings.endpoints {
+            var one = settings
+            one.endpoint = endpoint
+            do {
+                return try AMQPConnection(settings: one, stop: stop)
+            } catch {
+                failure = error
+            }
+        }
+        throw failure ?? AMQPError(.connectionFailed, message: "no broker to connect to")
     }
 }

@@ -124,6 +124,15 @@ public final class AMQPSession {
         }
     }
 
+    /// Gives up the ready connection as if it had broken (logged with `reason`, counted as a reconnect,
+    /// then the next endpoint after the backoff): for a loop that found the broker's side of the
+    /// connection unusable although the socket is fine.
+    public func replaceConnection(because reason: AMQPError) {
+        guard case .ready = machine.state else { return }
+        lastError = reason
+        perform(machine.connectionLost())
+    }
+
     /// Waits `duration` while keeping the connection serviced; false once stopping began.
     @discardableResult
     public func sleep(_ duration: Duration) -> Bool {
@@ -156,7 +165,14 @@ public final class AMQPSession {
                 settings.endpoint = settings.endpoints[endpoint]
                 action = step { self.current = try AMQPConnection(settings: settings, stop: self.stop) }
             case .declareTopology:
-                action = step { try self.current?.declare(self.topology!) }
+                action = step {
+                    let absent = try self.current?.declare(self.topology!) ?? []
+                    if !absent.isEmpty {
+                        logger.warning(
+                            "amqp queue unavailable: its node is down; going on without it",
+                            metadata: ["amqp.queues": "\(absent.joined(separator: ","))", "amqp.endpoint": "\(settings.endpoints[endpoint])"])
+                    }
+                }
             case .startConsuming:
                 action = step { try self.current?.consume(queue: self.consumer!.queue, prefetch: self.consumer!.prefetch) }
             case .ready(let reconnected, let failures):

@@ -35,17 +35,57 @@ public struct AMQPSettings: Sendable {
 
     public static let defaultURL = "amqp://guest:guest@127.0.0.1:5672/%2f"
 
-    /// The broker from `AMQP_URL`.
+    /// The brokers from `AMQP_URL`: one URL, or several separated by commas, the nodes of one cluster,
+    /// tried in turn. A later URL may leave out the user, password and vhost: it takes the first's. Where
+    /// it gives them they must be the first's, since the nodes of one cluster share users and vhosts, and
+    /// another vhost would be another queue.
     public static func from(_ environment: EnvironmentReader, connectionName: String? = nil) throws -> AMQPSettings {
-        let url = try environment.url("AMQP_URL", default: defaultURL, schemes: ["amqp"])
-        guard let endpoint = try? AMQPEndpoint(url: url) else {
-            throw ConfigurationError(
+        let text = environment.raw("AMQP_URL") ?? defaultURL
+        let elements = Self.split(text)
+        let redacted = elements.map(URL.redactingPassword(in:)).joined(separator: ",")
+        func invalid(_ reason: String) -> ConfigurationError {
+            ConfigurationError(
                 variable: "AMQP_URL",
-                expected: "an amqp://user:password@host:port/vhost URL",
-                actual: url.redactingPassword
-            )
+                expected: "an amqp://user:password@host:port/vhost URL, or several separated by commas (\(reason))",
+                actual: redacted)
         }
-        return AMQPSettings(endpoint: endpoint, connectionName: connectionName)
+        var endpoints: [AMQPEndpoint] = []
+        for (index, element) in elements.enumerated() {
+            guard let url = URL(string: element), var endpoint = try? AMQPEndpoint(url: url) else {
+                throw invalid("URL \(index + 1) is not one with a host and one percent-encoded vhost")
+            }
+            if let first = endpoints.first {
+                let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
+                if components?.user == nil { endpoint.user = first.user }
+                if components?.password == nil { endpoint.password = first.password }
+                if (components?.percentEncodedPath ?? "").trimmingCharacters(in: ["/"]).isEmpty {
+                    endpoint.virtualHost = first.virtualHost
+                }
+                guard endpoint.user == first.user, endpoint.password == first.password,
+                    endpoint.virtualHost == first.virtualHost
+                else {
+                    throw invalid("URL \(index + 1) names another user, password or vhost than the first: the brokers are nodes of one cluster")
+                }
+            }
+            endpoints.append(endpoint)
+        }
+        return AMQPSettings(
+            endpoint: endpoints[0], connectionName: connectionName, failoverEndpoints: Array(endpoints.dropFirst()))
+    }
+
+    /// The URLs of a list: split at each comma that begins another `amqp://` URL, so that a comma inside
+    /// a password stays where it is.
+    private static func split(_ text: String) -> [String] {
+        var elements: [String] = []
+        for piece in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let trimmed = piece.trimmingCharacters(in: .whitespaces)
+            if elements.isEmpty || trimmed.isEmpty || trimmed.lowercased().hasPrefix("amqp://") {
+                elements.append(trimmed)
+            } else {
+                elements[elements.count - 1] += "," + piece
+            }
+        }
+        return elements
     }
 }
 

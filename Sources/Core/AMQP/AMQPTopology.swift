@@ -44,15 +44,23 @@ public struct AMQPTopology: Sendable, Equatable {
 }
 
 extension AMQPConnection {
-    /// Declares the whole topology; idempotent while the arguments stay the same.
+    /// Declares the whole topology; idempotent while the arguments stay the same. Returns the queues
+    /// that exist but cannot be reached now (see `declareQueueUnlessAbsent`): empty when all is well.
     /// Different arguments on an existing queue close the channel (`channelClosed`, reply code 406).
-    public func declare(_ topology: AMQPTopology) throws {
+    ///
+    /// The dead-letter queue is a classic queue, kept on one node of a cluster: while that node is down
+    /// the relay and the projection go on without it, on the quorum queue, which has a member on every node.
+    @discardableResult
+    public func declare(_ topology: AMQPTopology) throws -> [String] {
         try declareExchange(topology.exchange, type: "topic")
         try declareExchange(topology.deadLetterExchange, type: "fanout")
-        try declareQueue(topology.deadLetterQueue)
-        try bindQueue(topology.deadLetterQueue, exchange: topology.deadLetterExchange, routingKey: "")
+        let deadLetterQueue = try declareQueueUnlessAbsent(topology.deadLetterQueue)
+        if deadLetterQueue {
+            try bindQueue(topology.deadLetterQueue, exchange: topology.deadLetterExchange, routingKey: "")
+        }
         try declareQueue(topology.queue, arguments: topology.queueArguments)
         try bindQueue(topology.queue, exchange: topology.exchange, routingKey: topology.bindingKey)
+        return deadLetterQueue ? [] : [topology.deadLetterQueue]
     }
 
     /// Declares a durable exchange of `type` (direct, fanout, topic, headers).
@@ -79,6 +87,20 @@ extension AMQPConnection {
         let arena = AMQPArena()
         _ = amqp_queue_declare(state, Self.channel, try arena.bytes(name), 0, 1, 0, 0, try arena.table(arguments))
         try checkLastReply("queue.declare \(name)")
+    }
+
+    /// Declares a durable queue like `declareQueue`; false when it exists but is absent: a durable classic
+    /// queue whose node is down answers a declaration with 404 ("home node ... is down or inaccessible",
+    /// a declaration that would create it never does). The channel that answer closed is opened again.
+    public func declareQueueUnlessAbsent(_ name: String) throws -> Bool {
+        try ensureOpen()
+        let arena = AMQPArena()
+        _ = amqp_queue_declare(state, Self.channel, try arena.bytes(name), 0, 1, 0, 0, amqp_table_t(num_entries: 0, entries: nil))
+        let reply = amqp_get_rpc_reply(state)
+        guard let error = Self.error(reply, state, "queue.declare \(name)") else { return true }
+        guard error.code == .channelClosed, error.replyCode == UInt16(AMQP_NOT_FOUND) else { throw fail(error) }
+        try reopenChannel()
+        return false
     }
 
     public func bindQueue(_ queue: String, exchange: String, routingKey: String) throws {

@@ -2,11 +2,13 @@ import Foundation
 
 /// A PostgreSQL database, the size of the pool that reaches it, and what each connection is opened with.
 public struct DatabaseSettings: Sendable {
-    public var url: URL
+    /// One host, or several that libpq tries in turn (the multi-host form), picking one by
+    /// `target_session_attrs`: the URL's own, else `options.targetSessionAttributes`.
+    public var url: PostgresURL
     public var poolSize: Int
     public var options: ConnectionOptions
 
-    public init(url: URL, poolSize: Int = DatabaseSettings.defaultPoolSize, options: ConnectionOptions = .services) {
+    public init(url: PostgresURL, poolSize: Int = DatabaseSettings.defaultPoolSize, options: ConnectionOptions = .services) {
         self.url = url
         self.poolSize = poolSize
         self.options = options
@@ -20,23 +22,38 @@ public struct DatabaseSettings: Sendable {
     public static let defaultReadURL = "postgresql://postgres@127.0.0.1:5432/read_model"
 
     /// The write database from `WRITE_DB_URL`, `WRITE_DB_POOL_SIZE` and the `DB_*` connection settings.
+    /// Its sessions are read-write unless the URL says otherwise: of several hosts, the primary.
     public static func write(_ environment: EnvironmentReader) throws -> DatabaseSettings {
-        try read(environment, url: "WRITE_DB_URL", default: defaultWriteURL, poolSize: "WRITE_DB_POOL_SIZE")
+        try read(environment, url: "WRITE_DB_URL", default: defaultWriteURL, poolSize: "WRITE_DB_POOL_SIZE", writes: true)
     }
 
     /// The read database from `READ_DB_URL`, `READ_DB_POOL_SIZE` and the `DB_*` connection settings.
-    public static func read(_ environment: EnvironmentReader) throws -> DatabaseSettings {
-        try read(environment, url: "READ_DB_URL", default: defaultReadURL, poolSize: "READ_DB_POOL_SIZE")
+    /// `writes`: the caller writes to it (read-model-sync, migrate), so its sessions are read-write
+    /// unless the URL says otherwise; a reader (fetch-buy-orders) takes the first host that answers,
+    /// or what the URL's `target_session_attrs` asks for (`prefer-standby`).
+    public static func read(_ environment: EnvironmentReader, writes: Bool = true) throws -> DatabaseSettings {
+        try read(environment, url: "READ_DB_URL", default: defaultReadURL, poolSize: "READ_DB_POOL_SIZE", writes: writes)
     }
 
-    private static func read(_ environment: EnvironmentReader, url: String, default defaultURL: String, poolSize: String)
-        throws -> DatabaseSettings
-    {
-        DatabaseSettings(
-            url: try environment.url(url, default: defaultURL, schemes: ["postgresql", "postgres"]),
+    private static func read(
+        _ environment: EnvironmentReader, url: String, default defaultURL: String, poolSize: String, writes: Bool
+    ) throws -> DatabaseSettings {
+        var options = try ConnectionOptions(environment)
+        options.targetSessionAttributes = writes ? "read-write" : nil
+        return DatabaseSettings(
+            url: try environment.postgresURL(url, default: defaultURL),
             poolSize: try environment.integer(poolSize, default: defaultPoolSize, in: 1...256),
-            options: try ConnectionOptions(environment)
+            options: options
         )
+    }
+
+    /// For tools (migrate, read-model-sync verify and rebuild, buyorders-admin): the same database and
+    /// choice of server, without the services' statement and lock timeouts.
+    public var forTools: DatabaseSettings {
+        var settings = self
+        settings.options.statementTimeout = nil
+        settings.options.lockTimeout = nil
+        return settings
     }
 }
 

@@ -73,6 +73,20 @@ public struct EnvironmentReader: Sendable {
         return url
     }
 
+    /// A libpq connection URI, also in its multi-host form (`postgresql://h1:5432,h2:5432/db?...`),
+    /// which `url` refuses. A malformed value is reported without its password.
+    public func postgresURL(_ name: String, default defaultValue: String) throws -> PostgresURL {
+        let text = raw(name) ?? defaultValue
+        do {
+            return try PostgresURL(text)
+        } catch let error as PostgresURL.Invalid {
+            throw ConfigurationError(
+                variable: name,
+                expected: "a postgresql or postgres URL with a host, or several as host:port,host:port (\(error))",
+                actual: URL.redactingPassword(in: text))
+        }
+    }
+
     public func logLevel(_ name: String = "LOG_LEVEL", default defaultValue: Logger.Level = .info) throws
         -> Logger.Level
     {

@@ -149,16 +149,17 @@ public struct Migrator {
 }
 
 extension Migrator {
-    /// Connects to `url`, retrying with backoff while the database is still starting, for up to `wait`.
-    public static func connect(url: URL, wait: Duration, logger: Logger) throws -> PostgresConnection {
+    /// Connects to `database` (without the services' timeouts), retrying with backoff while the database
+    /// is still starting, for up to `wait`.
+    public static func connect(_ database: DatabaseSettings, wait: Duration, logger: Logger) throws -> PostgresConnection {
         let deadline = ContinuousClock.now + wait
         var delay = 0.2
         while true {
             do {
-                return try PostgresConnection(url: url)
+                return try PostgresConnection(settings: database.forTools)
             } catch let error as PostgresError {
                 guard ContinuousClock.now + .milliseconds(Int(delay * 1000)) < deadline else {
-                    throw MigrationError.databaseUnavailable(url: url.redactingPassword, reason: error.message)
+                    throw MigrationError.databaseUnavailable(url: database.url.description, reason: error.message)
                 }
                 logger.info("database not reachable yet, retrying", metadata: ["retry.delay_s": "\(delay)"])
                 Thread.sleep(forTimeInterval: delay)

@@ -1,8 +1,9 @@
 import Foundation
 
 /// What a connection is opened with beyond its URL: libpq's connect timeout, TCP keepalives and user
-/// timeout (so a dead peer or a half-open connection fails instead of blocking a thread for good), and
-/// server settings for the session (`options=-c name=value`), such as the statement and lock timeouts.
+/// timeout (so a dead peer or a half-open connection fails instead of blocking a thread for good), the
+/// kind of server to pick among the URL's hosts (`target_session_attrs`), and server settings for the
+/// session (`options=-c name=value`), such as the statement and lock timeouts.
 ///
 /// Whatever the URL sets itself wins: a parameter it names is left alone, and its own `options` come
 /// after these, so its `-c` settings override the same ones here.
@@ -21,11 +22,15 @@ public struct ConnectionOptions: Sendable, Equatable {
     public var lockTimeout: Duration?
     /// Further server settings for the session, by name.
     public var serverSettings: [String: String]
+    /// libpq's `target_session_attrs` (nil: libpq's default, `any`): with several hosts, libpq connects to
+    /// the first that answers with such a session. `read-write` skips standbys and read-only servers.
+    public var targetSessionAttributes: String?
 
     public init(
         connectTimeout: Duration = .seconds(5), keepalivesIdle: Duration = .seconds(10),
         keepalivesInterval: Duration = .seconds(5), keepalivesCount: Int = 3, tcpUserTimeout: Duration = .seconds(20),
-        statementTimeout: Duration? = nil, lockTimeout: Duration? = nil, serverSettings: [String: String] = [:]
+        statementTimeout: Duration? = nil, lockTimeout: Duration? = nil, serverSettings: [String: String] = [:],
+        targetSessionAttributes: String? = nil
     ) {
         self.connectTimeout = connectTimeout
         self.keepalivesIdle = keepalivesIdle
@@ -35,6 +40,7 @@ public struct ConnectionOptions: Sendable, Equatable {
         self.statementTimeout = statementTimeout
         self.lockTimeout = lockTimeout
         self.serverSettings = serverSettings
+        self.targetSessionAttributes = targetSessionAttributes
     }
 
     /// For the services' own connections: no statement runs longer than 5 s, none waits more than 2 s
@@ -50,7 +56,7 @@ public struct ConnectionOptions: Sendable, Equatable {
             ("keepalives_interval", String(max(1, keepalivesInterval.wholeSeconds))),
             ("keepalives_count", String(keepalivesCount)),
             ("tcp_user_timeout", String(tcpUserTimeout.wholeMilliseconds)),
-        ]
+        ] + (targetSessionAttributes.map { [("target_session_attrs", $0)] } ?? [])
     }
 
     /// The `-c name=value` settings, sorted by name; a limit of nil is left to the server's default.
@@ -61,21 +67,11 @@ public struct ConnectionOptions: Sendable, Equatable {
         return settings.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
     }
 
-    /// The URL libpq is given: the URL's own query parameters first, then every parameter it does not set,
+    /// The URI libpq is given: the URL's own query parameters first, then every parameter it does not set,
     /// and `options` with these settings ahead of the URL's own.
-    public func conninfo(for url: URL) -> String {
-        let text = url.absoluteString
-        let base: Substring
-        var items: [(name: String, value: String)] = []
-        if let mark = text.firstIndex(of: "?") {
-            base = text[..<mark]
-            for item in text[text.index(after: mark)...].split(separator: "&") {
-                let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                items.append((String(parts[0]), parts.count > 1 ? String(parts[1]) : ""))
-            }
-        } else {
-            base = Substring(text)
-        }
+    public func conninfo(for url: PostgresURL) -> String {
+        let base = url.textBeforeQuery
+        var items = url.parameters.map { (name: $0.name, value: $0.value) }
         let named = Set(items.map { $0.name.removingPercentEncoding ?? $0.name })
         for parameter in parameters where !named.contains(parameter.name) {
             items.append((parameter.name, Self.percentEncoded(parameter.value)))
@@ -89,7 +85,7 @@ public struct ConnectionOptions: Sendable, Equatable {
                 items.append(("options", Self.percentEncoded(ours)))
             }
         }
-        guard !items.isEmpty else { return String(base) }
+        guard !items.isEmpty else { return base }
         return base + "?" + items.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
     }
 

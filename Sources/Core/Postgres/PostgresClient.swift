@@ -6,7 +6,9 @@ import ServiceLifecycle
 ///
 /// A connection that broke (PostgreSQL restarted, network cut) is dropped, found either when it is
 /// checked out again or after its use, so the next caller connects afresh and the service recovers by
-/// itself. While the database is unreachable, new connections fail at once (see `PostgresConnector`).
+/// itself; so is one whose server refused a write (a standby), so that libpq picks a read-write host of
+/// the URL for the next. While the database is unreachable, new connections fail at once (see
+/// `PostgresConnector`).
 public final class PostgresClient: Service, Sendable {
     public let settings: DatabaseSettings
     private let pool: ResourcePool<PostgresConnection>
@@ -21,7 +23,7 @@ public final class PostgresClient: Service, Sendable {
         self.pool = ResourcePool(
             capacity: settings.poolSize,
             make: { try connector.connect() },
-            isReusable: { $0.isIdle },
+            isReusable: { $0.isReusable },
             isAlive: { $0.isAlive }
         )
     }
@@ -64,6 +66,6 @@ public final class PostgresClient: Service, Sendable {
 
     public func close() async {
         await pool.close()
-        logger.debug("postgres pool closed", metadata: ["db.url.host": "\(settings.url.host ?? "")"])
+        logger.debug("postgres pool closed", metadata: ["db.url.host": "\(settings.url.hostList)"])
     }
 }

@@ -8,10 +8,12 @@ public final class PostgresConnection: @unchecked Sendable {
     private let handle: OpaquePointer
     /// Prepared statement names by SQL text, for `query(prepared:)`.
     private var prepared: [String: String] = [:]
+    /// A statement failed with SQLSTATE 25006 (read_only_sql_transaction): the server takes no writes.
+    public private(set) var refusedWrites = false
 
     /// Connects (blocking) to a `postgresql://` URL with `options` (by default: keepalives and a connect
     /// timeout, but no statement or lock timeout, as tools such as `migrate` need).
-    public init(url: URL, options: ConnectionOptions = ConnectionOptions()) throws {
+    public init(url: PostgresURL, options: ConnectionOptions = ConnectionOptions()) throws {
         guard let handle = PQconnectdb(options.conninfo(for: url)) else {
             throw PostgresError(code: .connectionFailed, message: "out of memory")
         }
@@ -39,6 +41,11 @@ public final class PostgresConnection: @unchecked Sendable {
         PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
             && PQpipelineStatus(handle) == PQ_PIPELINE_OFF
     }
+
+    /// Idle, and on a server that took its writes. One that refused a write is a standby (a primary that
+    /// became one, or the first host libpq answered with) or a server made read-only: its owner drops
+    /// it, and the next connection lets libpq pick a read-write host again (`target_session_attrs`).
+    public var isReusable: Bool { isIdle && !refusedWrites }
 
     /// Idle, and nothing arrived while it sat unused in a pool (which never LISTENs). A backend that
     /// ends (a restart, `pg_terminate_backend`) sends its last error before it closes the socket, so
@@ -204,6 +211,7 @@ public final class PostgresConnection: @unchecked Sendable {
         default:
             if PQstatus(handle) != CONNECTION_OK { throw lostConnection() }
             let sqlState = Self.field(result, "C")
+            if sqlState == PostgresError.readOnlySQLState { refusedWrites = true }
             throw PostgresError(
                 code: PostgresError.Code(sqlState: sqlState),
                 sqlState: sqlState,

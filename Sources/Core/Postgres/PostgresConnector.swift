@@ -66,17 +66,17 @@ final class PostgresConnector: Sendable {
     }
 
     private func log(_ change: ConnectCircuit.Change?) {
-        let host = settings.url.host ?? ""
+        let host = settings.url.hostList
         switch change {
         case .opened(let reason):
             logger.warning(
                 "database unreachable, failing fast until it answers",
-                metadata: ["db.url.host": "\(host)", "db.name": "\(settings.url.lastPathComponent)", "error.detail": "\(reason)"])
+                metadata: ["db.url.host": "\(host)", "db.name": "\(settings.url.database)", "error.detail": "\(reason)"])
         case .closed(let downFor):
             logger.info(
                 "database reachable again",
                 metadata: [
-                    "db.url.host": "\(host)", "db.name": "\(settings.url.lastPathComponent)",
+                    "db.url.host": "\(host)", "db.name": "\(settings.url.database)",
                     "db.down_ms": "\(downFor.wholeMilliseconds)",
                 ])
         case nil:

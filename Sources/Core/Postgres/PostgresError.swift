@@ -16,6 +16,8 @@ public struct PostgresError: Error, CustomStringConvertible, CustomDebugStringCo
         case queryCanceled
         /// A lock was not granted within `lock_timeout`.
         case lockNotAvailable
+        /// The server takes no writes (25006): a standby, or `default_transaction_read_only`.
+        case readOnly
         /// Could not connect at all.
         case connectionFailed
         /// The connection broke while in use.
@@ -37,12 +39,16 @@ public struct PostgresError: Error, CustomStringConvertible, CustomDebugStringCo
             case "22003": self = .numericValueOutOfRange
             case "57014": self = .queryCanceled
             case "55P03": self = .lockNotAvailable
+            case PostgresError.readOnlySQLState: self = .readOnly
             case let state? where state.hasPrefix("08"): self = .connectionLost
             case "57P01", "57P02", "57P03": self = .connectionLost
             default: self = .other
             }
         }
     }
+
+    /// read_only_sql_transaction.
+    static let readOnlySQLState = "25006"
 
     public var code: Code
     public var sqlState: String?

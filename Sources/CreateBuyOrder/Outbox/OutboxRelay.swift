@@ -53,6 +53,8 @@ final class OutboxRelay: Service, Sendable {
         /// Messages the broker did not confirm, and why (the first one's outcome).
         var unconfirmed = 0
         var failure: String?
+        /// The broker nacked one or more: it could not enqueue them.
+        var nacked = false
     }
 
     /// One cycle, in one transaction.
@@ -79,6 +81,7 @@ final class OutboxRelay: Service, Sendable {
             cycle.confirmed = confirmed.count
             cycle.unconfirmed = messages.count - confirmed.count
             cycle.failure = outcomes.first { $0 != .confirmed }.map(Self.reason)
+            cycle.nacked = outcomes.contains(.nacked)
             return cycle
         }
     }

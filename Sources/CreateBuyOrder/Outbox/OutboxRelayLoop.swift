@@ -39,6 +39,13 @@ final class OutboxRelayLoop {
                 record(cycle)
                 if let failure = cycle.failure {
                     publishFailed(reason: failure, count: cycle.unconfirmed)
+                    if cycle.nacked {
+                        // RabbitMQ 3.10 can go on nacking every publish of a channel to a quorum queue whose
+                        // leader moved to another node (the channel's client of the queue keeps the old
+                        // one); a new connection asks for the current leader.
+                        session.replaceConnection(
+                            because: AMQPError(.publishNacked, message: "the broker nacked \(cycle.unconfirmed) events: \(failure)"))
+                    }
                 } else {
                     publishRecovered()
                     if cycle.claimed < relay.batchSize { try waitForWork(database) }
@@ -134,7 +141,7 @@ final class OutboxRelayLoop {
                     "retry.delay_ms": "\(delay / .milliseconds(1))",
                 ])
         }
-        if database?.isIdle != true { database = nil }
+        if database?.isReusable != true { database = nil }
         session.sleep(delay)
     }
 

@@ -35,14 +35,15 @@ enum AdminCommand {
 
     /// Both models, from WRITE_DB_URL and READ_DB_URL.
     static func models(_ environment: EnvironmentReader) throws -> ReadModelAdmin {
-        let (write, read) = (try DatabaseSettings.write(environment).url, try DatabaseSettings.read(environment).url)
-        return ReadModelAdmin(write: try PostgresConnection(url: write), read: try PostgresConnection(url: read))
+        let (write, read) = (try DatabaseSettings.write(environment).forTools, try DatabaseSettings.read(environment).forTools)
+        return ReadModelAdmin(write: try PostgresConnection(settings: write), read: try PostgresConnection(settings: read))
     }
 
-    /// The dead-letter queue of the broker AMQP_URL names, over a connection that is closed afterwards.
+    /// The dead-letter queue on the first broker of AMQP_URL that answers, over a connection that is
+    /// closed afterwards.
     static func withDeadLetters<T>(_ environment: EnvironmentReader, _ body: (DeadLetterAdmin) throws -> T) throws -> T {
-        let connection = try AMQPConnection(
-            settings: AMQPSettings.from(environment, connectionName: "read-model-sync dead-letters"))
+        let connection = try AMQPConnection.toFirstAnswering(
+            AMQPSettings.from(environment, connectionName: "read-model-sync dead-letters"))
         defer { connection.close() }
         return try body(DeadLetterAdmin(connection: connection, topology: AMQPTopology()))
     }

@@ -90,7 +90,7 @@ final class EventApplier {
                     return try ReadModelStore.upsert(events.compactMap(\.order), on: connection)
                 })
         } catch {
-            if connection?.isIdle != true { connection = nil }
+            if connection?.isReusable != true { connection = nil }
             return .failure(error)
         }
     }
