@@ -25,6 +25,7 @@ cleanup() {
   if [[ -n $STATE ]]; then
     scripts/rabbitmq.sh stop "$STATE/rabbitmq" || true
     scripts/postgres.sh stop "$STATE/postgres" || true
+    scripts/postgres.sh stop "$STATE/postgres-streams" || true
     if [[ ${KEEP_TEST_STATE:-} == 1 ]]; then
       log "kept test state in $STATE"
     else
@@ -49,10 +50,17 @@ two_free_ports() {
 }
 
 start_servers() {
-  local pgport amqpport
+  local pgport amqpport streamsport
   read -r pgport amqpport < <(two_free_ports)
   scripts/postgres.sh start "$STATE/postgres" "$pgport" ||
     die "PostgreSQL failed to start (log above)"
+  # The stream tests' own server: a stream passes no order while any transaction older than it
+  # runs anywhere on its server, and the other tests hold transactions open on purpose.
+  streamsport=$(free_port)
+  while [[ $streamsport == "$pgport" || $streamsport == "$amqpport" ]]; do streamsport=$(free_port); done
+  scripts/postgres.sh start "$STATE/postgres-streams" "$streamsport" ||
+    die "PostgreSQL for the stream tests failed to start (log above)"
+  export STREAM_TEST_DB_URL="postgresql://postgres@127.0.0.1:$streamsport/postgres"
   scripts/rabbitmq.sh start "$STATE/rabbitmq" "$amqpport" ||
     die "RabbitMQ failed to start (log above)"
   export WRITE_DB_URL="postgresql://postgres@127.0.0.1:$pgport/write_model"

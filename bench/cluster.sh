@@ -25,6 +25,22 @@ start_bench_cluster() {
   export AMQP_URL="amqp://read_model_sync:$(<"$secrets/rabbitmq-read_model_sync")@127.0.0.1:$RABBITMQ_PORT/buyorders"
 }
 
+# make_bench_keys COUNT — COUNT clients bench-1..COUNT, each with a rate limit no run reaches and one
+# key of both scopes, made as an operator makes them (./run.sh admin: rows and events in the write
+# model, projected into the read model). Exports BENCH_KEYS: a file of the keys, one per line, that
+# the wrk scripts take turns with (bench/put_common.lua).
+make_bench_keys() {
+  local count=$1 i
+  export BENCH_KEYS=$RUN_DIR/bench-keys
+  : >"$BENCH_KEYS"
+  chmod 600 "$BENCH_KEYS"
+  for ((i = 1; i <= count; i++)); do
+    ./run.sh admin client create "bench-$i" >/dev/null
+    ./run.sh admin client set-rate-limit "bench-$i" 1000000 --burst 1000000 >/dev/null
+    ./run.sh admin key create "bench-$i" --scopes orders:read,orders:write --label bench | tail -n 1 >>"$BENCH_KEYS"
+  done
+}
+
 # stop_bench_cluster — the EXIT trap: stops everything and removes RUN_DIR, keeping the exit status.
 stop_bench_cluster() {
   local rc=$?

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Throughput of create-buy-order (release build) with every server on this machine:
-# wrk at 64 connections, a fresh idempotency key per request (bench/put_buy_order.lua).
+# wrk at 64 connections, a fresh idempotency key per request (bench/put_buy_order.lua), each request
+# with the API key of one of BENCH_CLIENTS clients (8) in turn, their rate limits out of reach.
 # Targets: >= 5,000 orders/s, p99 <= 50 ms, no non-2xx answers; afterwards the stored BTC total
 # must equal the sum of the stored orders exactly.
 #
-#   bench/create_buy_orders.sh        BENCH_DURATION=15s BENCH_CONNECTIONS=64 BENCH_THREADS=2 WARMUP=5s
+#   bench/create_buy_orders.sh        BENCH_DURATION=15s BENCH_CONNECTIONS=64 BENCH_THREADS=2 WARMUP=5s BENCH_CLIENTS=8
 #
 # Starts its own cluster with ./run.sh on free ports in a temp RUN_DIR (simulated prices, the
 # BTC limit raised so the run measures writing, not refusals) and stops it on exit.
@@ -22,6 +23,7 @@ CONNECTIONS=${BENCH_CONNECTIONS:-64}
 THREADS=${BENCH_THREADS:-2}
 
 start_bench_cluster
+make_bench_keys "${BENCH_CLIENTS:-8}"
 # The limit is a business rule; for a throughput run it is raised so no order is refused.
 psql_in write_model "UPDATE btc_total SET limit_btc = 99999999"
 

@@ -3,6 +3,9 @@
 #   1. median latency of the first page vs a page at depth 500,000 (target: deep <= 1.2 x first);
 #   2. throughput at 64 connections, median of 3 rounds (targets: >= 10,000 pages/s, p99 <= 20 ms);
 #   3. EXPLAIN (ANALYZE, BUFFERS) of the page query at depth (index scan, no Sort, no OFFSET).
+# Every request carries an API key (bench/get_with_keys.lua): first pages take turns over the keys of
+# two clients, pages at depth over those of the client with the 1,000,000 orders (bench/fetch_keys.sql,
+# BENCH_KEYS_PER_CLIENT=4 each).
 #
 #   bench/fetch_buy_orders.sh
 #
@@ -107,6 +110,22 @@ migrate_and_seed() {
   log "seeded in $((SECONDS - started)) s"
 }
 
+# make_keys — BENCH_KEYS_PER_CLIENT keys (4) for each of the two seeded clients: $STATE/keys-all
+# (first pages, both clients in turn) and $STATE/keys-default (pages at depth, of client default).
+make_keys() {
+  local per_client=${BENCH_KEYS_PER_CLIENT:-4}
+  psql_read -tA -v client="$CLIENT" -v count="$per_client" -f bench/fetch_keys.sql >"$STATE/keys-default" ||
+    die "making API keys failed"
+  psql_read -tA -v client=other -v count="$per_client" -f bench/fetch_keys.sql >"$STATE/keys-other" ||
+    die "making API keys failed"
+  sed -i '/^$/d' "$STATE/keys-default" "$STATE/keys-other"
+  cat "$STATE/keys-default" "$STATE/keys-other" >"$STATE/keys-all"
+  # A request carries the key of the moment's client in turn (bench/get_with_keys.lua); an unknown
+  # key would be a 401, which wrk_run refuses.
+  curl -fsS -o /dev/null -H "Authorization: Bearer $(head -n 1 "$STATE/keys-default")" "$BASE/buy_orders?page_size=1" ||
+    die "fetch-buy-orders refused the benchmark's key"
+}
+
 start_service() {
   local port deadline
   port=$(free_port)
@@ -133,7 +152,7 @@ reference_at_depth() {
 # wrk_run ARGS... URL — wrk's --latency report, after checking every answer was a 2xx.
 wrk_run() {
   local out
-  out=$(wrk --latency "$@")
+  out=$(wrk --latency -s bench/get_with_keys.lua "$@")
   if grep -Eq "Non-2xx|Socket errors" <<<"$out"; then
     echo "$out" >&2
     die "failed requests from wrk $*"
@@ -200,6 +219,7 @@ main() {
   start_postgres
   migrate_and_seed
   start_service
+  make_keys
 
   local reference first_url deep_url
   reference=$(reference_at_depth)
@@ -207,15 +227,15 @@ main() {
   first_url="$BASE/buy_orders?page_size=$PAGE_SIZE"
   deep_url="$BASE/buy_orders?page_size=$PAGE_SIZE&last_reference=$reference"
   log "warming up"
-  wrk -t2 -c"$CONNECTIONS" -d3s "$first_url" >/dev/null
-  wrk -t2 -c"$CONNECTIONS" -d3s "$deep_url" >/dev/null
+  BENCH_KEYS="$STATE/keys-all" wrk -t2 -c"$CONNECTIONS" -d3s -s bench/get_with_keys.lua "$first_url" >/dev/null
+  BENCH_KEYS="$STATE/keys-default" wrk -t2 -c"$CONNECTIONS" -d3s -s bench/get_with_keys.lua "$deep_url" >/dev/null
 
   log "latency, one connection, first page and page at depth alternately"
   local first_medians=() deep_medians=() report
   for _ in 1 2 3; do
-    report=$(wrk_run -t1 -c1 -d3s "$first_url")
+    report=$(BENCH_KEYS="$STATE/keys-all" wrk_run -t1 -c1 -d3s "$first_url")
     first_medians+=("$(latency_ms "$report" 50)")
-    report=$(wrk_run -t1 -c1 -d3s "$deep_url")
+    report=$(BENCH_KEYS="$STATE/keys-default" wrk_run -t1 -c1 -d3s "$deep_url")
     deep_medians+=("$(latency_ms "$report" 50)")
   done
   local first_median deep_median ratio
@@ -228,8 +248,8 @@ main() {
   log "throughput, $CONNECTIONS connections, 3 rounds of $DURATION each, alternately"
   local first_reports=() deep_reports=()
   for _ in 1 2 3; do
-    first_reports+=("$(wrk_run -t2 -c"$CONNECTIONS" -d"$DURATION" "$first_url")")
-    deep_reports+=("$(wrk_run -t2 -c"$CONNECTIONS" -d"$DURATION" "$deep_url")")
+    first_reports+=("$(BENCH_KEYS="$STATE/keys-all" wrk_run -t2 -c"$CONNECTIONS" -d"$DURATION" "$first_url")")
+    deep_reports+=("$(BENCH_KEYS="$STATE/keys-default" wrk_run -t2 -c"$CONNECTIONS" -d"$DURATION" "$deep_url")")
   done
   local first_report deep_report
   first_report=$(median_report "${first_reports[@]}")

@@ -8,7 +8,7 @@
 #     projection_lag_seconds histogram (/metrics, taken after commit and ack) as a cross-check;
 #   - time from load stop until `read-model-sync verify` passes (goal <= 2 s).
 #
-#   bench/projection_lag.sh        BENCH_RATE=2000 BENCH_SECONDS=30 BENCH_CONNECTIONS=128 BENCH_THREADS=2
+#   bench/projection_lag.sh        BENCH_RATE=2000 BENCH_SECONDS=30 BENCH_CONNECTIONS=128 BENCH_THREADS=2 BENCH_CLIENTS=8
 #
 # Starts its own cluster with ./run.sh on free ports in a temp RUN_DIR (simulated prices) and
 # stops it on exit. Exits 1 if a request failed or verify never passed; goals are reported.
@@ -31,6 +31,7 @@ VERIFY_LIMIT_S=60
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 start_bench_cluster
+make_bench_keys "${BENCH_CLIENTS:-8}"
 
 log "wrk -t$THREADS -c$CONNECTIONS -d${SECONDS_OF_LOAD}s PUT /buy_order paced to $RATE/s"
 load_rc=0

@@ -1,6 +1,8 @@
 -- Shared by the wrk scripts that PUT /buy_order (bench/put_buy_order.lua, bench/paced_put.lua):
--- a fresh idempotency key per request, non-2xx answers counted, a summary at the end.
+-- a fresh idempotency key per request, non-2xx answers counted, a summary at the end. Each request
+-- carries an API key of the file BENCH_KEYS (one per line, several clients), in turn.
 -- wrk runs every script from the repository root, which is where dofile looks.
+dofile("bench/api_keys.lua")
 local counter = 0
 local threads = {}
 
@@ -13,6 +15,7 @@ end
 function init_common()
   math.randomseed(os.time() * 1000 + id)
   non2xx = 0
+  load_api_keys(id)
 end
 
 local function uuid()
@@ -24,7 +27,7 @@ end
 
 request = function()
   local body = '{"currency":"USD","amount":"10.00","idempotence_key":"' .. uuid() .. '"}'
-  return wrk.format("PUT", "/buy_order", { ["Content-Type"] = "application/json" }, body)
+  return wrk.format("PUT", "/buy_order", { ["Content-Type"] = "application/json", ["Authorization"] = next_api_key() }, body)
 end
 
 response = function(status)

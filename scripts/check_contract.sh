@@ -185,7 +185,9 @@ main() {
   check btc-price "http://127.0.0.1:$price_port"
   check read-model-sync "http://127.0.0.1:$sync_port"
   check create-buy-order "http://127.0.0.1:$create_port" "${auth[@]}"
-  check fetch-buy-orders "http://127.0.0.1:$fetch_port" "${auth[@]}"
+  # GET /v1/buy_orders/stream answers a stream that stays open: schemathesis waits for a whole body,
+  # so it checks the stream's HEAD only (StreamTests check the GET).
+  check fetch-buy-orders "http://127.0.0.1:$fetch_port" "${auth[@]}" --exclude-operation-id streamBuyOrders
   log "contract checks passed: the four services keep their OpenAPI documents"
 }
 

@@ -12,7 +12,7 @@ import TestSupport
     static let path = "/v1/buy_orders/stream"
 
     @Test func deliversEachNewOrderOfTheClientInOrderAndFiltersByCurrency() async throws {
-        let database = try TestDatabase.create(.readModel)
+        let database = try TestDatabase.create(.readModel, on: .streams)
         let projected = ProjectedOrders(database: database)
         try await withStreamingService(database: database) { live in
             let all = try await EventStreamConnection.open(port: live.port, path: Self.path)
@@ -40,7 +40,7 @@ import TestSupport
     }
 
     @Test func resumesAfterLastEventIDWithNothingMissedAndNothingRepeated() async throws {
-        let database = try TestDatabase.create(.readModel)
+        let database = try TestDatabase.create(.readModel, on: .streams)
         let projected = ProjectedOrders(database: database)
         try await withStreamingService(database: database) { live in
             let first = try await EventStreamConnection.open(port: live.port, path: Self.path)
@@ -71,7 +71,7 @@ import TestSupport
     }
 
     @Test func sendsAHeartbeatCommentWithThePositionPassed() async throws {
-        let database = try TestDatabase.create(.readModel)
+        let database = try TestDatabase.create(.readModel, on: .streams)
         var settings = StreamSettings()
         settings.heartbeat = .milliseconds(500)
         try await withStreamingService(database: database, stream: settings) { live in
@@ -95,7 +95,7 @@ import TestSupport
     }
 
     @Test func refusesBadPositionsAndMoreStreamsThanAllowed() async throws {
-        let database = try TestDatabase.create(.readModel)
+        let database = try TestDatabase.create(.readModel, on: .streams)
         var settings = StreamSettings()
         settings.maxPerClient = 2
         try await withStreamingService(database: database, stream: settings) { live in
@@ -127,7 +127,7 @@ import TestSupport
     }
 
     @Test func aStreamWithoutAKeyIsRefused() async throws {
-        let database = try TestDatabase.create(.readModel)
+        let database = try TestDatabase.create(.readModel, on: .streams)
         let settings = FetchBuyOrdersSettings(server: HTTPServerSettings(port: 0), readDatabase: database.settings(), access: AccessSettings())
         let app = try await buildFetchBuyOrders(settings: settings, logger: TestServers.logger, metrics: PrometheusCollectorRegistry())
         try await withLiveApplication(app) { live in

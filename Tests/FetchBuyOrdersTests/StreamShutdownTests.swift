@@ -10,7 +10,7 @@ import TestSupport
 /// graceful shutdown limit.
 @Suite struct StreamShutdownTests {
     @Test func sigtermEndsEveryStreamAndExitsCleanlyWithinTheLimit() async throws {
-        let database = try TestDatabase.create(.readModel)
+        let database = try TestDatabase.create(.readModel, on: .streams)
         let port = try PrivateServer.freePort()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("fetch-buy-orders-\(UUID().uuidString.prefix(8)).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }

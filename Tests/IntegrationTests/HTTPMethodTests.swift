@@ -61,6 +61,7 @@ import Testing
             routes: Self.operational + [
                 Route("/buy_orders", "/buy_orders?page_size=2", .get), Route("/v1/buy_orders", nil, .get),
                 Route("/buy_orders/{id}", "/buy_orders/\(id)", .get), Route("/v1/buy_orders/{id}", "/v1/buy_orders/\(id)", .get),
+                Route("/v1/activity", "/v1/activity?page_size=2", .get), Route("/v1/buy_orders/stream", nil, .get),
             ])
     }
 
@@ -96,6 +97,14 @@ import Testing
                     }
                 }
                 guard route.methods.contains(.get) else { continue }
+                if route.template.hasSuffix("/stream") {
+                    // A stream's GET stays open; its HEAD is the head of a stream, and opens none.
+                    let head = try await client.execute(uri: route.url, method: .head)
+                    #expect(head.status == .ok, "HEAD \(route.url)")
+                    #expect(head.headers[.contentType] == "text/event-stream; charset=utf-8", "HEAD \(route.url)")
+                    #expect(head.body.readableBytes == 0, "HEAD \(route.url)")
+                    continue
+                }
                 let get = try await client.execute(uri: route.url, method: .get)
                 let head = try await client.execute(uri: route.url, method: .head)
                 #expect(head.status == get.status, "HEAD \(route.url)")

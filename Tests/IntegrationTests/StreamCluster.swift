@@ -25,7 +25,7 @@ struct StreamCluster: Sendable {
 
     static func run(_ body: @Sendable (StreamCluster) async throws -> Void) async throws {
         let write = try TestDatabase.create(.writeModel)
-        let read = try TestDatabase.create(.readModel)
+        let read = try TestDatabase.create(.readModel, on: .streams)
         let virtualHost = try await onOwnThread { try TestVirtualHost.create() }
         defer { virtualHost.delete() }
         let amqp = AMQPSettings(endpoint: try AMQPEndpoint(url: virtualHost.url))

@@ -24,7 +24,7 @@ import TestSupport
 
     @Test(arguments: Reader.allCases)
     func aReaderGetsEveryOrderOnceWhenAnOlderTransactionCommitsAfterAYoungerOne(reader: Reader) async throws {
-        let read = try TestDatabase.create(.readModel)
+        let read = try TestDatabase.create(.readModel, on: .streams)
         // A's order waits inside its transaction until the test lets it go.
         try read.connect().execute(
             script: """

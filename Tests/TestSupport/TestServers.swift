@@ -42,9 +42,20 @@ public struct TestDatabase: Sendable {
     public let name: String
     public let url: URL
 
+    /// The server a test database is made on.
+    public enum Server: Sendable {
+        /// The server of the write database, shared by most tests.
+        case shared
+        /// The stream tests' own server (`STREAM_TEST_DB_URL`): a stream passes no order while an older
+        /// transaction runs anywhere on its server, and other tests hold transactions open on purpose.
+        case streams
+    }
+
     /// Creates an empty database, then applies `schema`'s migrations unless it is nil.
-    public static func create(_ schema: Schema?, prefix: String = "test") throws -> TestDatabase {
-        let server = try TestServers.writeDatabaseURL()
+    public static func create(_ schema: Schema?, prefix: String = "test", on server: Server = .shared) throws
+        -> TestDatabase
+    {
+        let server = try server == .shared ? TestServers.writeDatabaseURL() : TestServers.url("STREAM_TEST_DB_URL")
         let name = "\(prefix)_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
         let admin = try PostgresConnection(url: server.replacingDatabase(with: "postgres"))
         try admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))

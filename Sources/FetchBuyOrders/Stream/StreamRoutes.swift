@@ -11,7 +11,7 @@ struct StreamRoutes: Sendable {
 
     static let lastEventID = HTTPField.Name("Last-Event-ID")!
 
-    func register(on router: Router<BasicRequestContext>, access: ClientAccess) {
+    func register(on router: ServiceRouter, access: ClientAccess) {
         router.clientRoutes(access, scope: .ordersRead).get("/v1/buy_orders/stream") { request, context in
             try open(request, client: context.principal.clientID, logger: context.logger)
         }
@@ -20,6 +20,8 @@ struct StreamRoutes: Sendable {
     func open(_ request: Request, client: String, logger: Logger) throws -> Response {
         let streamRequest = try StreamRequest(
             query: request.uri.queryParameters, lastEventID: request.headers[Self.lastEventID])
+        // HEAD (a load balancer's probe): the head of a stream, without opening one.
+        guard request.method != .head else { return Response(status: .ok, headers: Self.headers) }
         let subscriber: StreamSubscriber
         let registered: StreamPosition
         do {
@@ -35,11 +37,12 @@ struct StreamRoutes: Sendable {
         let session = StreamSession(
             hub: hub, database: database, subscriber: subscriber, registered: registered, resume: streamRequest.resume,
             logger: logger)
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store", Self.accelBuffering: "no"],
-            body: ResponseBody { writer in try await session.run(&writer) })
+        return Response(status: .ok, headers: Self.headers, body: ResponseBody { writer in try await session.run(&writer) })
     }
+
+    static let headers: HTTPFields = [
+        .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store", accelBuffering: "no",
+    ]
 
     /// Tells nginx-style proxies not to buffer the stream.
     static let accelBuffering = HTTPField.Name("X-Accel-Buffering")!
