@@ -74,7 +74,8 @@ start_servers() {
 run_tests() {
   local rc=0
   log "swift test $*"
-  setsid swift test "$@" &
+  # Bounded: a test that hangs fails the run instead of holding CI (TEST_TIMEOUT_S, 1800).
+  setsid timeout -k 30 "${TEST_TIMEOUT_S:-1800}" swift test "$@" &
   TEST_PID=$!
   wait "$TEST_PID" || rc=$?
   TEST_PID=""

@@ -38,6 +38,12 @@ log "wrk -t$THREADS -c$CONNECTIONS -d$DURATION PUT /buy_order"
 timeout 300 bench/cpu_by_process.py -- wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/put_buy_order.lua \
   "http://127.0.0.1:$CREATE_BUY_ORDER_PORT"
 
+# One client alone: the latency of a single PUT with nothing else in flight (issue 16's 1 ms goal).
+log "wrk -t1 -c1 -d5s PUT /buy_order (one connection, no other load)"
+single=$(timeout 60 wrk -t1 -c1 -d5s --latency -s bench/put_buy_order.lua "http://127.0.0.1:$CREATE_BUY_ORDER_PORT")
+echo "one connection: $(grep -E '^orders/s' <<<"$single"); $(grep -E '^latency from send' <<<"$single")"
+grep -q '^non-2xx answers: 0, socket errors: 0$' <<<"$single" || { echo "$single"; die "the single-connection run had failures"; }
+
 echo "order batches (orders per transaction):"
 curl -s "http://127.0.0.1:$CREATE_BUY_ORDER_PORT/metrics" | grep -E '^order_batch_size_(sum|count)' || true
 echo "orders stored: $(psql_in write_model 'SELECT count(*) FROM buy_order')"

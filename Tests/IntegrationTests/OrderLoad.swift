@@ -23,6 +23,7 @@ final class OrderLoad: Sendable {
     private let abandoned = Atomic(0)
     private let stopped = Atomic(false)
     static let attemptsPerOrder = 100
+    static let longestRun = Duration.seconds(240)
 
     init(ports: [Int]) {
         self.ports = ports
@@ -43,11 +44,13 @@ final class OrderLoad: Sendable {
     /// Orders one after another for `client`, with its key `token`, until stopped or `limit` orders
     /// were answered.
     func run(client: String, token: String, startingAt first: Int, limit: Int) async {
+        // However the servers misbehave, a run ends: an order still retried past this is abandoned.
+        let deadline = ContinuousClock.now + Self.longestRun
         var next = first
-        for _ in 0..<limit where !stopped.load(ordering: .relaxed) {
+        for _ in 0..<limit where !stopped.load(ordering: .relaxed) && ContinuousClock.now < deadline {
             let key = UUID().uuidString.lowercased()
             var done = false
-            for _ in 0..<Self.attemptsPerOrder where !done {
+            for _ in 0..<Self.attemptsPerOrder where !done && ContinuousClock.now < deadline {
                 let port = ports[next % ports.count]
                 next += 1
                 switch await put(port: port, token: token, key: key) {
