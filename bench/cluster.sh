@@ -34,10 +34,12 @@ make_bench_keys() {
   export BENCH_KEYS=$RUN_DIR/bench-keys
   : >"$BENCH_KEYS"
   chmod 600 "$BENCH_KEYS"
+  # As the owner: without the URLs start_bench_cluster exported (read-model-sync's role).
+  local admin=(env -u WRITE_DB_URL -u READ_DB_URL -u AMQP_URL ./run.sh admin)
   for ((i = 1; i <= count; i++)); do
-    ./run.sh admin client create "bench-$i" >/dev/null
-    ./run.sh admin client set-rate-limit "bench-$i" 1000000 --burst 1000000 >/dev/null
-    ./run.sh admin key create "bench-$i" --scopes orders:read,orders:write --label bench | tail -n 1 >>"$BENCH_KEYS"
+    "${admin[@]}" client create "bench-$i" >/dev/null
+    "${admin[@]}" client set-rate-limit "bench-$i" 1000000 --burst 1000000 >/dev/null
+    "${admin[@]}" key create "bench-$i" --scopes orders:read,orders:write --label bench | tail -n 1 >>"$BENCH_KEYS"
   done
 }
 
