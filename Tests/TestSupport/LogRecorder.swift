@@ -31,6 +31,11 @@ public final class LogRecorder: Sendable {
         entries.withLock { $0.filter { $0.message.contains(text) }.count }
     }
 
+    /// Lines whose message is exactly `message` (not another component's line that contains it).
+    public func count(exactly message: String) -> Int {
+        entries.withLock { $0.filter { $0.message == message }.count }
+    }
+
     fileprivate func append(_ entry: Entry) {
         entries.withLock { $0.append(entry) }
     }
