@@ -368,6 +368,8 @@ main() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   ensure_packages
+  # The load balancer: Debian's HAProxy, installed (by lib.sh's helper) only for this script.
+  ensure_packages haproxy
   log "swift build -c $BUILD_CONFIGURATION"
   timeout 3600 swift build -c "$BUILD_CONFIGURATION" >/dev/null || die "swift build -c $BUILD_CONFIGURATION failed"
   STATE=$(mktemp -d /tmp/buyorders-scale-out.XXXXXX)
