@@ -17,7 +17,8 @@
 # two Y orders/s` (exit 0), else the counts found and exit 1.
 #
 #   bench/scale_out.sh      SCALE_OUT_SECONDS=70 SCALE_OUT_RATE=300 SCALE_OUT_WRK_SECONDS=10
-#                           SCALE_OUT_CONNECTIONS=64 KEEP_STATE=1 (keeps the logs in the state folder)
+#                           SCALE_OUT_CONNECTIONS=64 SCALE_OUT_ROUNDS=3 (pairs of alternating wrk rounds)
+#                           KEEP_STATE=1 (keeps the logs in the state folder)
 #                           BUILD_CONFIGURATION=release (debug: to try the script, not for figures)
 #
 # Everything listens on 127.0.0.1 and is stopped by pid when the script exits.
@@ -32,6 +33,12 @@ SECONDS_OF_LOAD=${SCALE_OUT_SECONDS:-70}
 RATE=${SCALE_OUT_RATE:-300}
 WRK_SECONDS=${SCALE_OUT_WRK_SECONDS:-10}
 CONNECTIONS=${SCALE_OUT_CONNECTIONS:-64}
+ROUNDS=${SCALE_OUT_ROUNDS:-3}
+for pair in SCALE_OUT_SECONDS:SECONDS_OF_LOAD SCALE_OUT_RATE:RATE SCALE_OUT_WRK_SECONDS:WRK_SECONDS \
+  SCALE_OUT_CONNECTIONS:CONNECTIONS SCALE_OUT_ROUNDS:ROUNDS; do
+  var=${pair#*:}
+  [[ ${!var} =~ ^[1-9][0-9]{0,4}$ ]] || { echo "${pair%%:*} must be a whole number, got '${!var}'" >&2; exit 2; }
+done
 # release for the figures; debug only to try the script itself
 BUILD_CONFIGURATION=${BUILD_CONFIGURATION:-release}
 [[ $BUILD_CONFIGURATION == release || $BUILD_CONFIGURATION == debug ]] ||
@@ -248,7 +255,7 @@ measure_throughput() {
   ONE=()
   TWO=()
   local round result
-  for round in 1 2; do
+  for ((round = 1; round <= ROUNDS; round++)); do
     result=$(wrk_round "${LB_PORT[create-buy-order-one]}")
     ONE+=("$result")
     log "one instance: $result (orders/s, writers waiting for a lock, orders per batch)"
