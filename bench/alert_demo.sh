@@ -124,8 +124,9 @@ for name in sorted(states):
 }
 
 declare -A LAST_STATE=()
-# watch_alerts UNTIL_STATE SECONDS — poll each second, print every change of any alert's state, and
-# return 0 once ALERT is in UNTIL_STATE (firing, or inactive; empty: never), 1 after SECONDS.
+# watch_alerts UNTIL SECONDS — poll each second, print every change of any alert's state, and return
+# 0 once ALERT is in state UNTIL (firing, or inactive), or with UNTIL=quiet once no alert is active;
+# 1 after SECONDS.
 watch_alerts() {
   local until=$1 deadline=$((SECONDS + $2)) name state line
   local -A now
@@ -141,7 +142,11 @@ watch_alerts() {
         LAST_STATE[$name]=$state
       fi
     done
-    [[ -n $until && ${LAST_STATE[$ALERT]:-inactive} == "$until" ]] && return 0
+    if [[ $until == quiet ]]; then
+      [[ " ${LAST_STATE[*]} " =~ \ (pending|firing)\  ]] || return 0
+    elif [[ ${LAST_STATE[$ALERT]:-inactive} == "$until" ]]; then
+      return 0
+    fi
     ((SECONDS < deadline)) || return 1
     sleep 1
   done
@@ -197,7 +202,7 @@ stop_load_and_verify() {
   LOAD_PID=
   for ((i = 0; i < 30; i++)); do
     if output=$(./run.sh read-model-sync verify 2>&1); then
-      say "load stopped; read-model-sync verify: $(tail -n 1 <<<"$output")"
+      say "load stopped; read-model-sync verify: $(head -n 1 <<<"$output")"
       return 0
     fi
     sleep 1
@@ -236,8 +241,13 @@ main() {
   elif ((fired)); then
     say "$ALERT did not resolve within ${TIMEOUT_S} s"
   fi
-  # What else is still active settles too (the lag of the backlog, the target that was down).
-  watch_alerts "" 15 || true
+  # The other alerts settle too: the lag of the backlog read-model-sync applied when it came back
+  # (BuyOrdersProjectionLagging) resolves once the window holds only fresh orders.
+  if watch_alerts quiet $((WINDOW_S + FOR_S + 60)); then
+    say "no alert active"
+  else
+    say "still active after $((WINDOW_S + FOR_S + 60)) s: $(alert_states | tr '\n' ' ')"
+  fi
 
   local verified=0
   stop_load_and_verify && verified=1
