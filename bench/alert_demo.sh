@@ -126,7 +126,7 @@ for name in sorted(states):
 declare -A LAST_STATE=()
 # watch_alerts UNTIL SECONDS — poll each second, print every change of any alert's state, and return
 # 0 once ALERT is in state UNTIL (firing, or inactive), or with UNTIL=quiet once no alert is active;
-# 1 after SECONDS.
+# 1 after SECONDS (always, with UNTIL empty: it only watches).
 watch_alerts() {
   local until=$1 deadline=$((SECONDS + $2)) name state line
   local -A now
@@ -243,6 +243,7 @@ main() {
   fi
   # The other alerts settle too: the lag of the backlog read-model-sync applied when it came back
   # (BuyOrdersProjectionLagging) resolves once the window holds only fresh orders.
+  watch_alerts "" $((FOR_S + 5)) || true
   if watch_alerts quiet $((WINDOW_S + FOR_S + 60)); then
     say "no alert active"
   else
