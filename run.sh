@@ -7,6 +7,9 @@
 #   ./run.sh status   each component: running or stopped, address, /ready (exit 3 unless all ready)
 #   ./run.sh admin ARGS...            buyorders-admin ARGS against the running cluster, as the owner
 #   ./run.sh read-model-sync ARGS...  read-model-sync verify | rebuild | dead-letters ..., as its role and user
+# PROMETHEUS=1 also starts a Prometheus (Debian's) on 127.0.0.1:PROMETHEUS_PORT (9090) that scrapes
+# every service every PROMETHEUS_INTERVAL_S (15) seconds and evaluates PROMETHEUS_RULES (default
+# deploy/prometheus/buyorders-alerts.yml) as often; `./run.sh stop` stops it with the rest.
 # State (databases, logs, pids) lives in RUN_DIR (default .run/ in the repo); the passwords it
 # makes for the database roles and broker users in RUN_DIR/secrets/, the key of the client demo
 # in RUN_DIR/api-key (mode 600, made on the first start, kept afterwards).
@@ -24,11 +27,13 @@ cd "$ROOT"
 # Start order; they stop all at once.
 SERVICES=(btc-price read-model-sync fetch-buy-orders create-buy-order)
 declare -A DEFAULT_PORT=(
-  [create-buy-order]=8777 [fetch-buy-orders]=8778 [btc-price]=8779 [read-model-sync]=8780
+  [create-buy-order]=8777 [fetch-buy-orders]=8778 [btc-price]=8779 [read-model-sync]=8780 [prometheus]=9090
 )
 PORT_VARS=(POSTGRES_PORT RABBITMQ_PORT CREATE_BUY_ORDER_PORT FETCH_BUY_ORDERS_PORT BTC_PRICE_PORT
   READ_MODEL_SYNC_PORT)
 READY_TIMEOUT=${READY_TIMEOUT:-60}
+PROMETHEUS=${PROMETHEUS:-0}
+PROMETHEUS_INTERVAL_S=${PROMETHEUS_INTERVAL_S:-15}
 STOP_TIMEOUT=${STOP_TIMEOUT:-15}
 BUILD_CONFIGURATION=${BUILD_CONFIGURATION:-release}
 PIDS=$RUN_DIR/pids
@@ -82,6 +87,19 @@ configure() {
   GIVEN_AMQP_URL=${AMQP_URL:-}
   unset WRITE_DB_URL READ_DB_URL AMQP_URL
   export BTC_PRICE_URL=${BTC_PRICE_URL:-http://127.0.0.1:$BTC_PRICE_PORT}
+  configure_prometheus
+}
+
+# configure_prometheus — PROMETHEUS (0 or 1) and, when it is 1, its port, interval and rules file.
+configure_prometheus() {
+  [[ $PROMETHEUS == 0 || $PROMETHEUS == 1 ]] || die "PROMETHEUS must be 0 or 1, got '$PROMETHEUS'"
+  PROMETHEUS_PORT=${PROMETHEUS_PORT:-${DEFAULT_PORT[prometheus]}}
+  PROMETHEUS_RULES=$(abs_path "${PROMETHEUS_RULES:-$ROOT/deploy/prometheus/buyorders-alerts.yml}")
+  ((PROMETHEUS == 1)) || return 0
+  PORT_VARS+=(PROMETHEUS_PORT)
+  [[ $PROMETHEUS_INTERVAL_S =~ ^[1-9][0-9]{0,3}$ ]] ||
+    die "PROMETHEUS_INTERVAL_S must be a number of seconds from 1 to 9999, got '$PROMETHEUS_INTERVAL_S'"
+  [[ -r $PROMETHEUS_RULES ]] || die "PROMETHEUS_RULES: cannot read '$PROMETHEUS_RULES'"
 }
 
 # db_url ROLE DATABASE [PASSWORD] — run.sh's PostgreSQL as ROLE (its password unless given).
@@ -235,6 +253,8 @@ same_port_as_running() {
 # check_ports — before anything starts: each port free, or held by our own component.
 check_ports() {
   local svc var
+  local -a components=("${SERVICES[@]}")
+  ((PROMETHEUS == 0)) || components+=(prometheus)
   check_distinct_ports
   if postgres_running; then
     same_port_as_running postgres "$POSTGRES_PORT" POSTGRES_PORT
@@ -246,7 +266,7 @@ check_ports() {
   else
     port_free_for rabbitmq "$RABBITMQ_PORT" RABBITMQ_PORT
   fi
-  for svc in "${SERVICES[@]}"; do
+  for svc in "${components[@]}"; do
     var=$(port_var "$svc")
     if service_pid "$svc" >/dev/null; then
       same_port_as_running "$svc" "${!var}" "$var"
@@ -480,17 +500,76 @@ start_all() {
   done
   await_ready
   await_key_projected
+  ((PROMETHEUS == 0)) || start_prometheus
   STARTING=0
+}
+
+# MARK: prometheus
+
+# write_prometheus_config FILE — scrape every service (job = its name, as the rules expect) and
+# evaluate PROMETHEUS_RULES, both every PROMETHEUS_INTERVAL_S.
+write_prometheus_config() {
+  local svc var
+  {
+    cat <<EOF
+# Written by run.sh on each start; edits are lost.
+global:
+  scrape_interval: ${PROMETHEUS_INTERVAL_S}s
+  scrape_timeout: $((PROMETHEUS_INTERVAL_S < 10 ? PROMETHEUS_INTERVAL_S : 10))s
+  evaluation_interval: ${PROMETHEUS_INTERVAL_S}s
+rule_files:
+  - "$PROMETHEUS_RULES"
+scrape_configs:
+EOF
+    for svc in "${SERVICES[@]}"; do
+      var=$(port_var "$svc")
+      printf '  - job_name: %s\n    static_configs:\n      - targets: ["%s:%s"]\n' "$svc" "$(url_host)" "${!var}"
+    done
+  } >"$1.new"
+  mv "$1.new" "$1"
+}
+
+# start_prometheus — Debian's prometheus with the config above, its data in RUN_DIR/prometheus; a
+# running one reloads the config (SIGHUP). Waits (READY_TIMEOUT) for /-/ready.
+start_prometheus() {
+  local dir=$RUN_DIR/prometheus binary pid tries deadline=$((SECONDS + READY_TIMEOUT))
+  binary=$(command -v prometheus) || die "prometheus not found on PATH (Debian package prometheus)"
+  mkdir -p "$dir/data"
+  write_prometheus_config "$dir/prometheus.yml"
+  promtool check config "$dir/prometheus.yml" >>"$LOGS/prometheus.log" 2>&1 ||
+    die "promtool check config $dir/prometheus.yml failed (log: $LOGS/prometheus.log)"
+  if pid=$(service_pid prometheus); then
+    kill -HUP "$pid"
+    log "prometheus already running (pid $pid): configuration reloaded"
+  else
+    port_free_for prometheus "$PROMETHEUS_PORT" PROMETHEUS_PORT
+    echo "http://127.0.0.1:$PROMETHEUS_PORT" >"$PIDS/prometheus.url"
+    setsid "$binary" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+      --storage.tsdb.retention.time=2d --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" \
+      </dev/null >>"$LOGS/prometheus.log" 2>&1 &
+    pid=$!
+    for ((tries = 0; tries < 50; tries++)); do
+      is_service "$pid" prometheus && break
+      sleep 0.1
+    done
+    echo "$pid $(start_time "$pid")" >"$PIDS/prometheus.pid"
+    log "prometheus started (pid $pid, port $PROMETHEUS_PORT, rules $PROMETHEUS_RULES, log $LOGS/prometheus.log)"
+  fi
+  until [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$(service_url prometheus)/-/ready") == 200 ]]; do
+    service_pid prometheus >/dev/null || { tail -n 20 "$LOGS/prometheus.log" >&2; die "prometheus exited during start-up"; }
+    ((SECONDS < deadline)) || die "prometheus not ready after ${READY_TIMEOUT}s (log: $LOGS/prometheus.log)"
+    sleep 0.5
+  done
 }
 
 # MARK: stop
 
-# stop_services — SIGTERM to all, wait STOP_TIMEOUT, then SIGKILL what is left.
-# Pid files go first, so a foreground run.sh sees a stop, not a crash.
+# stop_services [NAME...] — SIGTERM to all (default: every service), wait STOP_TIMEOUT, then SIGKILL
+# what is left. Pid files go first, so a foreground run.sh sees a stop, not a crash.
 stop_services() {
   local svc pid started deadline=$((SECONDS + STOP_TIMEOUT))
   local -A stopping=()
-  for svc in "${SERVICES[@]}"; do
+  for svc in "${@:-${SERVICES[@]}}"; do
     pid=$(service_pid "$svc") || pid=""
     rm -f "$PIDS/$svc.pid" "$PIDS/$svc.url"
     [[ -n $pid ]] || continue
@@ -512,6 +591,8 @@ stop_services() {
 
 stop_all() {
   [[ -d $RUN_DIR ]] || return 0
+  # Whether or not PROMETHEUS is set now: one started earlier from RUN_DIR stops too.
+  stop_services prometheus
   stop_services
   scripts/rabbitmq.sh stop "$RUN_DIR/rabbitmq" || log "rabbitmq did not stop cleanly"
   scripts/postgres.sh stop "$RUN_DIR/postgres" || log "postgres did not stop cleanly"
@@ -587,6 +668,10 @@ or the same through curl/ (the key from BUYORDERS_API_KEY, else from $API_KEY_FI
   ${run_env}${fetch_env}curl/get_buy_orders_pass_last_ref.sh <last_reference> 5
 More clients and keys: $0 admin client create NAME, $0 admin key create NAME (README, "Clients and API keys").
 EOF
+  if service_pid prometheus >/dev/null; then
+    echo "Prometheus: $(service_url prometheus) (alerts: $(service_url prometheus)/alerts; rules $PROMETHEUS_RULES," \
+      "every ${PROMETHEUS_INTERVAL_S}s)"
+  fi
 }
 
 # watch_services — 0 while every service runs; 1 when one died (reported);
@@ -688,6 +773,14 @@ cmd_status() {
       rc=3
     fi
   done
+  if pid=$(service_pid prometheus); then
+    answer=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$(service_url prometheus)/-/ready") || true
+    [[ $answer == 200 ]] || rc=3
+    status_line prometheus running "$(service_url prometheus | sed 's|^http://||')" "pid $pid, /-/ready $answer"
+  elif ((PROMETHEUS == 1)) || [[ -f $PIDS/prometheus.pid ]]; then
+    status_line prometheus stopped "$(service_url prometheus | sed 's|^http://||')" ""
+    rc=3
+  fi
   if [[ -f $RUN_DIR/price_source ]] && pid=$(service_pid btc-price); then
     echo "btc-price source: $(<"$RUN_DIR/price_source")"
   fi

@@ -6,7 +6,8 @@ fresh idempotency key, and when a request fails (no answer, a 5xx, a 429) it sen
 again after a short pause, until the order is answered 200 (bounded in attempts and time). Workers
 share a paced rate. Readers GET /buy_orders alongside. Every answered order (client, key, order id)
 is written to --out as CSV; a summary JSON object is the last line of stdout, and a timeline of
-orders and failed attempts per 5 s goes to stderr.
+orders and failed attempts per 5 s goes to stderr. SIGTERM ends the load early: each worker finishes
+the order it is sending (bounded as above), then the summary is written as at the end.
 
   bench/scale_out_load.py --create-url http://127.0.0.1:P --fetch-url http://127.0.0.1:Q \
       --keys KEYS.tsv --seconds 70 --rate 300 --out answers.csv
@@ -19,6 +20,7 @@ import collections
 import csv
 import http.client
 import json
+import signal
 import sys
 import threading
 import time
@@ -41,6 +43,10 @@ class Stats:
         self.reads = 0
         self.read_failures = collections.Counter()
         self.timeline = collections.defaultdict(lambda: [0, 0])
+        self.stopping = threading.Event()
+
+    def running(self, deadline):
+        return time.monotonic() < deadline and not self.stopping.is_set()
 
     def answered(self, client, key, order_id, second):
         with self.lock:
@@ -84,7 +90,7 @@ class Connection:
 def order_worker(address, client, token, interval, start, deadline, stats):
     connection = Connection(address)
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-    while time.monotonic() < deadline:
+    while stats.running(deadline):
         sent_at = time.monotonic()
         key = str(uuid.uuid4())
         body = json.dumps({"currency": "USD", "amount": "10.00", "idempotence_key": key})
@@ -115,13 +121,13 @@ def order_worker(address, client, token, interval, start, deadline, stats):
             with stats.lock:
                 stats.gave_up += 1
         # Paced, and never catching up after an outage with a burst.
-        time.sleep(max(0.0, sent_at + interval - time.monotonic()))
+        stats.stopping.wait(max(0.0, sent_at + interval - time.monotonic()))
 
 
 def read_worker(address, token, deadline, stats):
     connection = Connection(address)
     headers = {"Authorization": f"Bearer {token}"}
-    while time.monotonic() < deadline:
+    while stats.running(deadline):
         try:
             status, _ = connection.request("GET", "/buy_orders?page_size=10", headers)
             reason = None if status == 200 else str(status)
@@ -151,6 +157,7 @@ def main():
     workers = len(clients) * args.workers_per_client
     interval = workers / args.rate
     stats = Stats()
+    signal.signal(signal.SIGTERM, lambda *_: stats.stopping.set())
     start = time.monotonic()
     deadline = start + args.seconds
     threads = [

@@ -104,7 +104,7 @@ main() {
   # And the unit tests catch a rule that is off: the BTC limit alert at 99 % instead of 90 %.
   mkdir "$WORK/rules"
   cp deploy/prometheus/buyorders-alerts.test.yml "$WORK/rules/"
-  sed 's#max(btc_total) / max(btc_limit) > 0.9$#max(btc_total) / max(btc_limit) > 0.99#' \
+  sed 's#max(btc_total_satoshis) / max(btc_limit_satoshis) > 0.9$#max(btc_total_satoshis) / max(btc_limit_satoshis) > 0.99#' \
     deploy/prometheus/buyorders-alerts.yml >"$WORK/rules/buyorders-alerts.yml"
   ! cmp -s deploy/prometheus/buyorders-alerts.yml "$WORK/rules/buyorders-alerts.yml" ||
     die "self-test: the BTC limit rule was not found to break"

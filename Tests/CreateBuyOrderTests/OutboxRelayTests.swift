@@ -101,6 +101,27 @@ import TestSupport
         }
     }
 
+    @Test func exportsTheBTCTotalAndItsLimitInSatoshisAsTheRowChanges() async throws {
+        let amqp = AMQPSettings(endpoint: try AMQPEndpoint(url: try TestServers.amqpURL()))
+        try await WritePath.run(limitBTC: "0.5", amqp: amqp, topology: Self.topology()) { client, path in
+            try await expectEventually(within: .seconds(30)) {
+                let metrics = try await Self.metrics(client)
+                return metrics.value("btc_total_satoshis") == 0 && metrics.value("btc_limit_satoshis") == 50_000_000
+            }
+            #expect(try await WritePath.put(client, body: WritePath.body(amount: "100")).status == .ok)
+            let total = try #require(BTCAmount(parsing: try path.totals().total))
+            #expect(total.satoshis > 0)
+            try await expectEventually(within: .seconds(30)) {
+                try await Self.metrics(client).value("btc_total_satoshis") == Double(total.satoshis)
+            }
+            // Written by another process (buyorders-admin limit set): the gauge follows the row, not this instance's orders.
+            try path.database.connect().query("UPDATE btc_total SET limit_btc = 100.00000001")
+            try await expectEventually(within: .seconds(30)) {
+                try await Self.metrics(client).value("btc_limit_satoshis") == 10_000_000_001
+            }
+        }
+    }
+
     @Test func backsOffWhileTheBrokerReturnsEveryEvent() async throws {
         let name = "relay-returns-\(UUID().uuidString.prefix(8))"
         let amqp = AMQPSettings(endpoint: try AMQPEndpoint(url: try TestServers.amqpURL()), connectionName: name)

@@ -17,15 +17,7 @@ EXTERNAL_METRICS = {
 }
 # Metrics the rules or the dashboard use that the code does not export yet: reported on
 # every run, and once the code has them, reported as to be removed from here.
-PENDING_METRICS = {
-    "btc_total": "the BTC total of the btc_total row (gauge; the lead adds it)",
-    "btc_limit": "the limit of the btc_total row (gauge; the lead adds it)",
-    "outbox_parked": "outbox rows parked as unrenderable (gauge; branch h1-amqp)",
-    "amqp_connected": "1 while an AMQP session is connected, label session (gauge; branch h1-amqp)",
-    "dead_letters_parked": "messages in read_model_sync.dead_letter (gauge; branch h1-amqp)",
-    "dead_letter_publish_failures_total": "failed publishes to the dead-letter exchange (counter; branch h1-amqp)",
-    "events_recovered_total": "valid events applied from the dead-letter queue (counter; branch h1-amqp)",
-}
+PENDING_METRICS = {}
 
 INSTRUMENT = re.compile(r"\b(Counter|FloatingPointCounter|Gauge|Meter|Timer|Recorder)\(\s*label:\s*\"([a-zA-Z_:][a-zA-Z0-9_:]*)\"([^)]*)")
 PROMQL_KEYWORDS = {

@@ -9,10 +9,11 @@ final class OutboxRelayLoop {
     let stop: StopFlag
     let session: AMQPSession
     let counters: OutboxMetrics
+    let btcTotal: BTCTotalGauges
     var database: PostgresConnection?
     var databaseFailures: FailureStreak
     var publishFailures: FailureStreak
-    var lastBacklog = ContinuousClock.now - .seconds(10)
+    var lastGauges = ContinuousClock.now - .seconds(10)
 
     init(relay: OutboxRelay, stop: StopFlag) {
         self.relay = relay
@@ -21,6 +22,7 @@ final class OutboxRelayLoop {
             name: "outbox-relay", settings: relay.amqp, topology: relay.topology, backoff: relay.backoff, stop: stop,
             logger: relay.logger, metrics: relay.metrics)
         self.counters = OutboxMetrics(relay.metrics)
+        self.btcTotal = BTCTotalGauges(relay.metrics)
         self.databaseFailures = FailureStreak(backoff: relay.backoff)
         self.publishFailures = FailureStreak(backoff: relay.backoff)
     }
@@ -32,7 +34,7 @@ final class OutboxRelayLoop {
             let broker = session.connection(within: .milliseconds(500))
             do {
                 let database = try openDatabase()
-                try recordBacklogIfDue(database)
+                try recordGaugesIfDue(database)
                 guard let broker else { continue }
                 let cycle = try relay.relayOnce(database, broker)
                 databaseRecovered()
@@ -101,13 +103,16 @@ final class OutboxRelayLoop {
         }
     }
 
-    private func recordBacklogIfDue(_ database: PostgresConnection) throws {
-        guard ContinuousClock.now - lastBacklog > .seconds(1) else { return }
+    /// Once a second: the outbox backlog, and the BTC total with its limit (the one periodic read of the
+    /// write model's gauges; the relay's connection is idle between cycles).
+    private func recordGaugesIfDue(_ database: PostgresConnection) throws {
+        guard ContinuousClock.now - lastGauges > .seconds(1) else { return }
         let backlog = try OutboxStore.backlog(on: database)
         counters.backlog.record(backlog.unsent)
         counters.oldestAge.record(backlog.oldestAgeSeconds)
         counters.parkedRows.record(backlog.parked)
-        lastBacklog = .now
+        try btcTotal.record(from: database)
+        lastGauges = .now
     }
 
     // MARK: - Failures: one log line per change, a growing pause
