@@ -5,7 +5,7 @@ import Hummingbird
 struct ActivityRoutes: Sendable {
     let store: ActivityStore
 
-    func register(on router: Router<BasicRequestContext>, access: ClientAccess) {
+    func register(on router: ServiceRouter, access: ClientAccess) {
         router.clientRoutes(access, scope: .ordersRead).get("/v1/activity") { request, context in
             try await BuyOrderRoutes.answering { try await page(request, client: context.principal.clientID) }
         }

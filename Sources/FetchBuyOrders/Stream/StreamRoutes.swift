@@ -11,7 +11,7 @@ struct StreamRoutes: Sendable {
 
     static let lastEventID = HTTPField.Name("Last-Event-ID")!
 
-    func register(on router: Router<BasicRequestContext>, access: ClientAccess) {
+    func register(on router: ServiceRouter, access: ClientAccess) {
         router.clientRoutes(access, scope: .ordersRead).get("/v1/buy_orders/stream") { request, context in
             try open(request, client: context.principal.clientID, logger: context.logger)
         }
