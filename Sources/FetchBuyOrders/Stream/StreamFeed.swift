@@ -22,7 +22,7 @@ enum StreamFeed {
 
     static let orderColumns = """
         o.projected_xid::text AS xid, o.projected_sequence, o.client_id, o.id,
-        \(BuyOrderView.createdAtSQL("o.created_at")) AS created_at_text, o.currency, o.currency_amount, o.btc_rate, o.btc_amount
+        \(BuyOrderView.createdAtSQL("o.created_at")) AS created_at_text, o.currency, o.currency_amount, o.btc_rate, o.btc_amount, o.quote_id
         """
 
     /// The fan-out's read: the orders of every client after `position`.
