@@ -63,6 +63,10 @@ struct BuyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let amount = try FiatAmount(parsing: amount)
+        // Refused before asking for a quote, so nothing is made for a question nobody can answer.
+        if quote, !yes, !Output.isStdinTerminal {
+            throw CLIFailure.usage("--quote asks for confirmation on a terminal, and stdin is not one: add --yes to buy without asking")
+        }
         try await APIClient.with { api in
             let authorization = try api.settings.authorization()
             var quoteID: String?
@@ -123,12 +127,9 @@ struct BuyCommand: AsyncParsableCommand {
         Output.line("\(amount) \(currency.code) buys \(btc) BTC at this rate")
     }
 
-    /// `--yes`, or a `y` typed at the terminal; without a terminal nobody can answer.
+    /// `--yes`, or a `y` typed at the terminal (`run` made sure there is one).
     func confirmed(_ quote: Quote, amount: FiatAmount) throws -> Bool {
         if yes { return true }
-        guard Output.isStdinTerminal else {
-            throw CLIFailure.usage("--quote asks for confirmation on a terminal, and stdin is not one: add --yes to buy without asking")
-        }
         Output.write("buy at this rate? [y/N] ", to: STDERR_FILENO)
         let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
         return answer == "y" || answer == "yes"

@@ -39,10 +39,11 @@ import TestSupport
             let quoteOrderID = try #require(Self.orderID(quoted))
             #expect(quoted.out.contains("from quote "))
 
-            // --quote without a terminal and without --yes asks nobody and buys nothing
+            // --quote without a terminal and without --yes asks nobody, and makes neither quote nor order
             let unasked = try await buyorders("buy", "GBP", "5", "--quote")
             #expect(unasked.status == 2, "\(unasked)")
             #expect(unasked.err.contains("stdin is not one: add --yes"), "\(unasked)")
+            #expect(try cluster.write.connect().query("SELECT 1 FROM quote WHERE currency = 'GBP'").isEmpty)
 
             try await cluster.awaitProjected(2, client: "cli-all")
 
