@@ -12,7 +12,8 @@ struct ExportCommand: AsyncParsableCommand {
             (RFC 4180) with the header \(Order.csvHeader) and one row per order, each value exactly the \
             API's string. A progress line on stderr shows the rows written and the rows per second. The \
             file appears only when complete: the rows go to a temporary file beside it, which is renamed \
-            over FILE at the end; on failure FILE is left as it was.
+            over FILE at the end; on failure, and on Ctrl-C (SIGINT) or SIGTERM (exit status 1), the partial \
+            file is removed and FILE is left as it was.
 
             EXAMPLES
               buyorders export orders.csv
@@ -39,25 +40,34 @@ struct ExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await APIClient.with { api in
-            let temporary = try TemporaryFile(beside: file)
-            var progress = ExportProgress()
+            let file = file
             do {
-                try temporary.append(Order.csvHeader + "\n")
-                try await api.walk(.fetchBuyOrders, "/v1/buy_orders", query: [], pageSize: Self.pageSize) { page in
-                    var text = ""
-                    for row in page.rows { text += try Order(row).csvRow + "\n" }
-                    try temporary.append(text)
-                    progress.wrote(page.rows.count)
-                    return true
-                }
-                try temporary.commit()
-            } catch {
-                temporary.discard()
-                progress.abandon()
-                throw error
+                try await Interruption.cancelling { try await Self.export(api, to: file) }
+            } catch is CancellationError {
+                throw CLIFailure.refused("interrupted: nothing written, \(file) is as it was")
             }
-            progress.finish(file: file)
         }
+    }
+
+    static func export(_ api: APIClient, to file: String) async throws {
+        let temporary = try TemporaryFile(beside: file)
+        var progress = ExportProgress()
+        do {
+            try temporary.append(Order.csvHeader + "\n")
+            try await api.walk(.fetchBuyOrders, "/v1/buy_orders", query: [], pageSize: pageSize) { page in
+                var text = ""
+                for row in page.rows { text += try Order(row).csvRow + "\n" }
+                try temporary.append(text)
+                progress.wrote(page.rows.count)
+                return true
+            }
+            try temporary.commit()
+        } catch {
+            temporary.discard()
+            progress.abandon()
+            throw error
+        }
+        progress.finish(file: file)
     }
 }
 

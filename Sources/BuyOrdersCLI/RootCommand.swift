@@ -47,7 +47,6 @@ struct RootCommand: AsyncParsableCommand {
         } catch {
             let status = exitCode(for: error)
             if status == .success { exit(withError: error) }
-            if error is CancellationError { Foundation.exit(0) }
             Output.write(fullMessage(for: error) + "\n", to: STDERR_FILENO)
             Foundation.exit(2)
         }

@@ -43,17 +43,11 @@ struct WatchCommand: AsyncParsableCommand {
         try await APIClient.with { api in
             let authorization = try api.settings.authorization()
             let state = WatchState(lastEventID: lastEventID ?? "", json: json)
-            let following = Task { try await follow(api, authorization: authorization, state: state) }
-            let stops = [SIGINT, SIGTERM].map { signalNumber in
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-                source.setEventHandler { following.cancel() }
-                source.resume()
-                return source
-            }
-            defer { stops.forEach { $0.cancel() } }
+            let currency = currency
             do {
-                try await following.value
+                try await Interruption.cancelling {
+                    try await Self.follow(api, authorization: authorization, currency: currency, state: state)
+                }
             } catch is CancellationError {
                 let resume = state.lastEventID
                 Output.note("stopped" + (resume.isEmpty ? "" : "; resume with --last-event-id \(resume)"))
@@ -61,7 +55,9 @@ struct WatchCommand: AsyncParsableCommand {
         }
     }
 
-    func follow(_ api: APIClient, authorization: [String: String], state: WatchState) async throws {
+    static func follow(
+        _ api: APIClient, authorization: [String: String], currency: Currency?, state: WatchState
+    ) async throws {
         let base = api.url(.fetchBuyOrders, "/v1/buy_orders/stream", query: [("currency", currency?.code)])
         var failures = 0
         var everConnected = false

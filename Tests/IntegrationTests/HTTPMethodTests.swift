@@ -61,6 +61,7 @@ import Testing
             routes: Self.operational + [
                 Route("/buy_orders", "/buy_orders?page_size=2", .get), Route("/v1/buy_orders", nil, .get),
                 Route("/buy_orders/{id}", "/buy_orders/\(id)", .get), Route("/v1/buy_orders/{id}", "/v1/buy_orders/\(id)", .get),
+                Route("/v1/activity", nil, .get), Route("/v1/buy_orders/stream", nil, .get),
             ])
     }
 
@@ -95,7 +96,8 @@ import Testing
                         #expect(String(buffer: response.body).contains(#""type":"/problems/method-not-allowed""#))
                     }
                 }
-                guard route.methods.contains(.get) else { continue }
+                // A stream's GET never ends, so its GET and HEAD are not compared here (StreamRouteTests reads it).
+                guard route.methods.contains(.get), route.template != "/v1/buy_orders/stream" else { continue }
                 let get = try await client.execute(uri: route.url, method: .get)
                 let head = try await client.execute(uri: route.url, method: .head)
                 #expect(head.status == get.status, "HEAD \(route.url)")
