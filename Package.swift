@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "btc-price", targets: ["BTCPrice"]),
         .executable(name: "migrate", targets: ["Migrate"]),
         .executable(name: "buyorders-admin", targets: ["BuyOrdersAdmin"]),
+        .executable(name: "buyorders", targets: ["BuyOrdersCLI"]),
         .library(name: "Core", targets: ["Core"]),
     ],
     dependencies: [
@@ -85,6 +86,12 @@ let package = Package(
             dependencies: ["Core", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
+        // `buyorders`, the command-line client of the HTTP API.
+        .executableTarget(
+            name: "BuyOrdersCLI",
+            dependencies: ["Core", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: [
@@ -96,6 +103,14 @@ let package = Package(
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BuyOrdersAdminTests", dependencies: ["Core", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BuyOrdersCLITests",
+            dependencies: [
+                "BuyOrdersCLI", "CreateBuyOrder", "FetchBuyOrders", "ReadModelSync", "BTCPrice", "BuyOrdersAdmin",
+                "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "MigrateTests", dependencies: ["Migrate", "TestSupport"], swiftSettings: swiftSettings),
         serviceTests("CreateBuyOrder"),
         serviceTests("FetchBuyOrders"),

@@ -19,6 +19,10 @@ final class CurlEasyHandle: @unchecked Sendable {
     private var headers: [HTTPClientResponse.Header] = []
     private var exceededMaxSize = false
     private var cancellation: CancellationFlag?
+    private var stream: StreamingTransfer?
+    /// The status of a streamed response, read when its first body bytes arrive.
+    private var streamStatus: Int?
+    private let timeout: Duration
 
     init(configuration: HTTPClientConfiguration) throws(HTTPClientError) {
         try Curl.globalInit.get()
@@ -27,6 +31,7 @@ final class CurlEasyHandle: @unchecked Sendable {
         self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         self.maxResponseSize = configuration.maxResponseSize
+        self.timeout = configuration.timeout
         try configure(configuration)
     }
 
@@ -71,21 +76,51 @@ final class CurlEasyHandle: @unchecked Sendable {
         try set(CURLOPT_NOPROGRESS, 0)
     }
 
-    /// Performs a GET, blocking this thread until the response is complete or the transfer fails.
+    /// Performs `request`, blocking this thread until the response is complete or the transfer fails.
     /// Throws `HTTPClientError`, or `CancellationError` once `cancellation` is set.
-    func get(_ url: String, headers requestHeaders: [String: String], cancellation: CancellationFlag) throws
-        -> HTTPClientResponse
-    {
+    func perform(_ request: HTTPClientRequest, cancellation: CancellationFlag) throws -> HTTPClientResponse {
+        try perform(request, stream: nil, cancellation: cancellation)
+    }
+
+    /// Performs `request` as a stream: while the status is 2xx, body bytes go to `stream.receive` as they
+    /// arrive (on this thread), and the returned response has an empty body; any other status keeps its
+    /// body in the response. No total timeout: the transfer fails once no byte arrived for
+    /// `stream.idleTimeout`, and ends when the server ends the response.
+    func perform(
+        _ request: HTTPClientRequest, stream: StreamingTransfer?, cancellation: CancellationFlag
+    ) throws -> HTTPClientResponse {
         body.removeAll(keepingCapacity: true)
         headers.removeAll()
         exceededMaxSize = false
+        streamStatus = nil
         errorBuffer[0] = 0
         self.cancellation = cancellation
-        defer { self.cancellation = nil }
+        self.stream = stream
+        defer {
+            self.cancellation = nil
+            self.stream = nil
+        }
 
-        try set(CURLOPT_HTTPGET, 1)
-        try set(CURLOPT_URL, url)
+        try setMethod(request)
+        try set(CURLOPT_URL, request.url)
+        var requestHeaders = request.headers
+        // curl would otherwise wait up to a second for a `100 Continue` before sending a larger body.
+        if request.method != .get { requestHeaders["Expect"] = requestHeaders["Expect"] ?? "" }
         try setHeaders(requestHeaders)
+        if let stream {
+            try set(CURLOPT_TIMEOUT_MS, 0)
+            try set(CURLOPT_LOW_SPEED_LIMIT, 1)
+            try set(CURLOPT_LOW_SPEED_TIME, max(1, Int(stream.idleTimeout.components.seconds)))
+            // A stream has no length; the limit applies only to the body kept when the status is not 2xx.
+            try check(ccurl_easy_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, 0))
+        }
+        defer {
+            if stream != nil {
+                try? set(CURLOPT_TIMEOUT_MS, timeout.wholeMilliseconds)
+                try? set(CURLOPT_LOW_SPEED_TIME, 0)
+                _ = ccurl_easy_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maxResponseSize))
+            }
+        }
 
         let code = curl_easy_perform(handle)
         if code == CURLE_ABORTED_BY_CALLBACK, cancellation.isCancelled { throw CancellationError() }
@@ -98,6 +133,28 @@ final class CurlEasyHandle: @unchecked Sendable {
     }
 
     // MARK: - Options
+
+    /// GET, or POST and PUT with a copy of the body (curl resets the method on `CURLOPT_HTTPGET`).
+    private func setMethod(_ request: HTTPClientRequest) throws(HTTPClientError) {
+        switch request.method {
+        case .get:
+            try set(CURLOPT_HTTPGET, 1)
+            try set(CURLOPT_CUSTOMREQUEST, nil as UnsafeRawPointer?)
+        case .post, .put:
+            try set(CURLOPT_POST, 1)
+            try check(ccurl_easy_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
+            let code = request.body.withUnsafeBytes { bytes in
+                // COPYPOSTFIELDS copies POSTFIELDSIZE bytes at once; an empty body still needs a valid pointer.
+                ccurl_easy_setopt_ptr(handle, CURLOPT_COPYPOSTFIELDS, bytes.baseAddress ?? UnsafeRawPointer(errorBuffer))
+            }
+            try check(code)
+            if request.method == .put {
+                try set(CURLOPT_CUSTOMREQUEST, "PUT")
+            } else {
+                try set(CURLOPT_CUSTOMREQUEST, nil as UnsafeRawPointer?)
+            }
+        }
+    }
 
     private func setHeaders(_ requestHeaders: [String: String]) throws(HTTPClientError) {
         var list: UnsafeMutablePointer<curl_slist>?
@@ -150,8 +207,13 @@ final class CurlEasyHandle: @unchecked Sendable {
 
     // MARK: - Callbacks
 
-    /// Appends body bytes; returning less than `count` makes curl abort with CURLE_WRITE_ERROR.
+    /// Appends body bytes, or hands them to the stream's receiver while its status is 2xx; returning
+    /// less than `count` makes curl abort with CURLE_WRITE_ERROR.
     private func received(body data: UnsafeMutablePointer<CChar>?, _ count: Int) -> Int {
+        if let stream, isStreamSuccessful() {
+            if let data, count > 0 { stream.receive(Array(UnsafeRawBufferPointer(start: data, count: count))) }
+            return count
+        }
         guard body.count + count <= maxResponseSize else {
             exceededMaxSize = true
             return 0
@@ -160,6 +222,15 @@ final class CurlEasyHandle: @unchecked Sendable {
             body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: count))
         }
         return count
+    }
+
+    private func isStreamSuccessful() -> Bool {
+        if streamStatus == nil {
+            var status = 0
+            _ = ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+            streamStatus = status
+        }
+        return (200..<300).contains(streamStatus ?? 0)
     }
 
     /// Collects `Name: value` lines; a new status line (a redirect, a 100 Continue) starts over.
@@ -179,6 +250,12 @@ final class CurlEasyHandle: @unchecked Sendable {
     private func shouldContinue() -> Bool {
         !(cancellation?.isCancelled ?? false)
     }
+}
+
+/// Where a streamed response's body goes, and how long it may stay silent.
+struct StreamingTransfer {
+    let idleTimeout: Duration
+    let receive: @Sendable ([UInt8]) -> Void
 }
 
 /// Set from any thread when the task waiting for a transfer is cancelled; read by curl's progress callback.

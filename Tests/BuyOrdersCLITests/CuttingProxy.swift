@@ -1,0 +1,160 @@
+import Foundation
+import Synchronization
+
+/// A TCP proxy on 127.0.0.1 in front of a local port that breaks connections for real:
+/// `cutAnswers(count)` lets the next `count` connections forward their request and then closes them
+/// as the server's answer arrives, before the client sees a byte of it (the server did the work; the
+/// client has no answer); `dropAll()` closes every open connection at once (a server-side drop).
+/// It runs on a thread of its own until `stop()`, which every test calls.
+final class CuttingProxy: Sendable {
+    let port: Int
+    private let targetPort: Int
+    private let listener: Int32
+    private let answersToCut = Atomic(0)
+    private let dropRequests = Atomic(0)
+    private let cutCount = Atomic(0)
+    private let stopped = Atomic(false)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(targetPort: Int) throws {
+        self.targetPort = targetPort
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = Self.loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0
+            }
+        }
+        guard listener >= 0, bound, listen(listener, 64) == 0 else {
+            close(listener)
+            throw Failure()
+        }
+        self.listener = listener
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread { [self] in forward() }.start()
+    }
+
+    /// The next `count` connections lose the server's answer.
+    func cutAnswers(_ count: Int) { answersToCut.store(count, ordering: .relaxed) }
+
+    /// Answers cut so far.
+    var answersCut: Int { cutCount.load(ordering: .relaxed) }
+
+    /// Closes every connection open now; new ones are forwarded as usual.
+    func dropAll() { dropRequests.add(1, ordering: .relaxed) }
+
+    func stop() {
+        guard !stopped.exchange(true, ordering: .relaxed) else { return }
+        finished.wait()
+    }
+
+    private struct Pair {
+        let client: Int32
+        let upstream: Int32
+        /// This connection's answer is to be cut.
+        let cut: Bool
+    }
+
+    private func forward() {
+        var pairs: [Pair] = []
+        var drops = 0
+        defer {
+            for pair in pairs {
+                close(pair.client)
+                close(pair.upstream)
+            }
+            close(listener)
+            finished.signal()
+        }
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while !stopped.load(ordering: .relaxed) {
+            let requestedDrops = dropRequests.load(ordering: .relaxed)
+            if requestedDrops != drops {
+                drops = requestedDrops
+                for pair in pairs {
+                    close(pair.client)
+                    close(pair.upstream)
+                }
+                pairs.removeAll()
+            }
+            var descriptors = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+            for pair in pairs {
+                descriptors.append(pollfd(fd: pair.client, events: Int16(POLLIN), revents: 0))
+                descriptors.append(pollfd(fd: pair.upstream, events: Int16(POLLIN), revents: 0))
+            }
+            guard poll(&descriptors, nfds_t(descriptors.count), 20) > 0 else { continue }
+            var closed: Set<Int> = []
+            for (index, pair) in pairs.enumerated() {
+                if descriptors[1 + 2 * index].revents != 0 {
+                    let count = recv(pair.client, &buffer, buffer.count, 0)
+                    if count <= 0 || !Self.sendAll(buffer[..<count], to: pair.upstream) { closed.insert(index) }
+                }
+                if descriptors[2 + 2 * index].revents != 0, !closed.contains(index) {
+                    if pair.cut {
+                        cutCount.add(1, ordering: .relaxed)
+                        closed.insert(index)
+                        continue
+                    }
+                    let count = recv(pair.upstream, &buffer, buffer.count, 0)
+                    if count <= 0 || !Self.sendAll(buffer[..<count], to: pair.client) { closed.insert(index) }
+                }
+            }
+            for index in closed.sorted(by: >) {
+                close(pairs[index].client)
+                close(pairs[index].upstream)
+                pairs.remove(at: index)
+            }
+            if descriptors[0].revents != 0, let pair = accept() { pairs.append(pair) }
+        }
+    }
+
+    private func accept() -> Pair? {
+        let client = Foundation.accept(listener, nil, nil)
+        guard client >= 0 else { return nil }
+        let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = Self.loopback(port: targetPort)
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+        guard upstream >= 0, connected else {
+            close(client)
+            if upstream >= 0 { close(upstream) }
+            return nil
+        }
+        var cut = false
+        while true {
+            let left = answersToCut.load(ordering: .relaxed)
+            guard left > 0 else { break }
+            if answersToCut.compareExchange(expected: left, desired: left - 1, ordering: .relaxed).exchanged {
+                cut = true
+                break
+            }
+        }
+        return Pair(client: client, upstream: upstream, cut: cut)
+    }
+
+    private static func sendAll(_ bytes: ArraySlice<UInt8>, to socket: Int32) -> Bool {
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes.withUnsafeBytes { send(socket, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { return false }
+            sent += count
+        }
+        return true
+    }
+
+    private static func loopback(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return address
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String { "CuttingProxy: socket, bind or listen failed (errno \(errno))" }
+    }
+}
