@@ -27,7 +27,7 @@ struct CLICluster: Sendable {
 
     static func run(_ body: @Sendable (CLICluster) async throws -> Void) async throws {
         let write = try TestDatabase.create(.writeModel)
-        let read = try TestDatabase.create(.readModel)
+        let read = try TestDatabase.create(.readModel, on: .streams)  // watch reads the stream
         let virtualHost = try await onOwnThread { try TestVirtualHost.create() }
         defer { virtualHost.delete() }
         let amqp = AMQPSettings(endpoint: try AMQPEndpoint(url: virtualHost.url))

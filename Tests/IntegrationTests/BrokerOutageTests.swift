@@ -21,17 +21,17 @@ import TestSupport
             try await withThrowingTaskGroup { group in
                 group.addTask { try await feed.run(client, limit: 30_000) }
                 defer { feed.stop() }
-                try #require(await eventually(within: .seconds(30)) { try cluster.projectedCount >= 50 })
+                try #require(await eventually(within: .seconds(90)) { try cluster.projectedCount >= 50 })
 
                 try await onOwnThread { try broker.pause() }
                 let acceptedBeforeStart = feed.acceptedCount
-                try #require(await eventually(within: .seconds(30)) { feed.acceptedCount >= acceptedBeforeStart + 200 })
+                try #require(await eventually(within: .seconds(90)) { feed.acceptedCount >= acceptedBeforeStart + 200 })
                 // Orders keep being accepted, and their events wait in the outbox.
                 #expect(try cluster.unsentEvents > 0)
 
                 try await onOwnThread { try broker.resume() }
                 let acceptedAfterStart = feed.acceptedCount
-                try #require(await eventually(within: .seconds(30)) { feed.acceptedCount >= acceptedAfterStart + 200 })
+                try #require(await eventually(within: .seconds(90)) { feed.acceptedCount >= acceptedAfterStart + 200 })
                 feed.stop()
                 try await group.waitForAll()
             }
