@@ -24,7 +24,10 @@ import TestSupport
 
     @Test(arguments: Reader.allCases)
     func aReaderGetsEveryOrderOnceWhenAnOlderTransactionCommitsAfterAYoungerOne(reader: Reader) async throws {
-        let read = try TestDatabase.create(.readModel, on: .streams)
+        // A PostgreSQL of its own: the transaction it holds open would hold back every stream of its server.
+        let server = try await onOwnThread { try PrivateServer.start(.postgres) }
+        defer { server.stop() }
+        let read = try server.database("read_model", migrating: .readModel)
         // A's order waits inside its transaction until the test lets it go.
         try read.connect().execute(
             script: """
