@@ -36,7 +36,7 @@ import TestSupport
         // stream waits on a write at shutdown.
         var ids: [String] = []
         for _ in 0..<30 { ids += try ProjectedOrders(database: database).project(1000).map(\.id) }
-        #expect(try await readers[0].orders(ids.count).map(\.orderID) == ids)
+        #expect(try await readers[0].orders(ids.count, within: .seconds(180)).map(\.orderID) == ids)
 
         let signalled = ContinuousClock.now
         process.send(SIGTERM)
