@@ -74,6 +74,9 @@ start_servers() {
 run_tests() {
   local rc=0
   log "swift test $*"
+  # At most TEST_PARALLELISM tests at once (16): many start servers of their own or wait on
+  # timeouts, and on two cores an unbounded run starves the tests that measure time.
+  export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=${TEST_PARALLELISM:-16}
   # Bounded: a test that hangs fails the run instead of holding CI (TEST_TIMEOUT_S, 1800).
   setsid timeout -k 30 "${TEST_TIMEOUT_S:-1800}" swift test "$@" &
   TEST_PID=$!
