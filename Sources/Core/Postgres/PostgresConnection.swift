@@ -166,14 +166,16 @@ public final class PostgresConnection: @unchecked Sendable {
 
     // MARK: - Notifications
 
-    /// Waits up to `timeout` seconds for NOTIFY messages on channels this connection LISTENs to.
+    /// Waits up to `timeout` seconds for NOTIFY messages on channels this connection LISTENs to. A
+    /// timeout at or below zero only looks (a deadline that just passed: poll(2) would take a
+    /// negative one as "forever").
     public func waitForNotifications(timeout: Double) throws -> [String] {
         var channels = drainNotifications()
         guard channels.isEmpty else { return channels }
         let socket = PQsocket(handle)
         guard socket >= 0 else { throw lostConnection() }
         var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
-        let ready = poll(&descriptor, 1, Int32(timeout * 1000))
+        let ready = poll(&descriptor, 1, Int32(max(0, min(timeout, 86_400)) * 1000))
         if ready < 0 && errno != EINTR {
             throw PostgresError(code: .connectionLost, message: "poll failed: errno \(errno)")
         }
