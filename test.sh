@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one test command: build, start private PostgreSQL and RabbitMQ on free
 # ports, run `swift test "$@"`, always stop the servers afterwards.
-#   ./test.sh [swift test args, e.g. --filter Name]   (without args it also
-#   runs scripts/run_smoke_test.sh: ./run.sh start, the curl scripts, stop)
+#   ./test.sh [swift test args, e.g. --filter Name]   (without args it runs
+#   the suites in two rounds, the cluster-sized ones last (HEAVY_SUITES), and
+#   then scripts/run_smoke_test.sh: ./run.sh start, the curl scripts, stop)
 #   KEEP_TEST_STATE=1 ./test.sh   keeps the temp state dir (logs, data)
 set -euo pipefail
 
@@ -69,14 +70,21 @@ start_servers() {
   export RABBITMQ_TEST_DIR=$STATE/rabbitmq
 }
 
-# run_tests ARGS... — swift test in its own process group (so cleanup can
-# stop it on INT/TERM); returns its exit code.
+# The suites that start whole clusters of their own (several service binaries, broker nodes,
+# standbys) and load them. A full run runs them after the others, HEAVY_PARALLELISM (4) at a time:
+# beside a hundred other suites on two cores they starved the tests that wait for something within
+# a bound (a revocation refused within 5 s, orders flowing again within 30 s).
+HEAVY_SUITES='ScaleOutTests|BrokerFailoverTests|BrokerOutageTests|LeastPrivilegeClusterTests|StreamShutdownTests|StreamAndActivityTests|StreamBackpressureTests|ProjectionCrashTests|StandbyReadTests|PostgresFailoverTests|BuyOrdersCLITests'
+
+# run_tests WIDTH ARGS... — swift test, at most WIDTH tests at once, in its own process group (so
+# cleanup can stop it on INT/TERM); returns its exit code.
 run_tests() {
-  local rc=0
-  log "swift test $*"
-  # At most TEST_PARALLELISM tests at once (16): many start servers of their own or wait on
-  # timeouts, and on two cores an unbounded run starves the tests that measure time.
-  export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=${TEST_PARALLELISM:-16}
+  local rc=0 width=$1
+  shift
+  log "swift test $* (at most $width tests at once)"
+  # Bounded: many tests start servers of their own or wait on timeouts, and on two cores an
+  # unbounded run starves the tests that measure time.
+  export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$width
   # Bounded: a test that hangs fails the run instead of holding CI (TEST_TIMEOUT_S, 1800).
   setsid timeout -k 30 "${TEST_TIMEOUT_S:-1800}" swift test "$@" &
   TEST_PID=$!
@@ -94,7 +102,15 @@ main() {
   STATE=$(mktemp -d /tmp/buyorders-test.XXXXXX)
   chmod 755 "$STATE"
   start_servers
-  run_tests "$@"
+  local width=${TEST_PARALLELISM:-16}
+  if (($# == 0)); then
+    local rc=0
+    run_tests "$width" --skip "$HEAVY_SUITES" || rc=$?
+    run_tests "${HEAVY_PARALLELISM:-4}" --filter "$HEAVY_SUITES" || rc=$?
+    ((rc == 0)) || die "swift test failed (output above)"
+  else
+    run_tests "$width" "$@"
+  fi
   log "deploy manifests and alert rules"; scripts/check_deploy.sh
   log "OpenAPI documents against the live services"; scripts/check_contract.sh
   # The full run also starts the whole cluster the way a user does, on its own ports and state.
