@@ -36,10 +36,14 @@ enum StreamFeed {
         return Read(orders: orders, horizon: horizon, pending: first["pending"] == "t")
     }
 
+    /// Whether anything is pending is asked of the newest position (one step down the index): an
+    /// `EXISTS` with a range on it was planned as a scan of every order when the planner guessed.
     static func readQuery(after position: StreamPosition, limit: Int) -> PostgresQuery {
         """
         WITH h AS (
-            SELECT x.xmin, EXISTS (SELECT 1 FROM buy_order p WHERE p.projected_xid >= x.xmin) AS pending
+            SELECT x.xmin,
+                coalesce((SELECT p.projected_xid FROM buy_order p ORDER BY p.projected_xid DESC LIMIT 1) >= x.xmin, false)
+                    AS pending
             FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) x)
         SELECT h.xmin::text AS horizon, h.pending, o.*
         FROM h LEFT JOIN LATERAL (
