@@ -1,4 +1,6 @@
 import Core
+import Crypto
+import Foundation
 import Testing
 
 @Suite struct APIKeyTests {
@@ -35,6 +37,32 @@ import Testing
         let token = "bo_abcdefghijkl_" + String(repeating: "_-", count: 21) + "A"
         let key = try #require(APIKey(token: token[...]))
         #expect(key.keyID == "abcdefghijkl")
+    }
+
+    /// The last digit of a 32-byte secret carries 4 bits of it and 2 past it: only one form of a key
+    /// is that key.
+    @Test func refusesASecretWithBitsSetPastItsLastByte() throws {
+        let key = APIKey.generate()
+        let canonical = key.token
+        let last = canonical.utf8.last!
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        let value = alphabet.firstIndex(of: last)!
+        #expect(value & 0b11 == 0)
+        for low in 1...3 {
+            let variant = String(canonical.dropLast()) + String(UnicodeScalar(alphabet[value | low]))
+            #expect(APIKey(token: variant[...]) == nil, "\(variant)")
+        }
+    }
+
+    @Test func decodesSecretsAsFoundationsBase64Does() throws {
+        for _ in 0..<500 {
+            let key = APIKey.generate()
+            let secret = key.token.split(separator: "_", maxSplits: 2).last!
+            let standard = secret.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + "="
+            let expected = try #require(Data(base64Encoded: standard))
+            let parsed = try #require(APIKey(token: key.token[...]))
+            #expect(parsed.secretHash == APIKeySecretHash(digest: Array(SHA256.hash(data: expected))))
+        }
     }
 
     @Test func secretHashRoundTripsThroughHexAndComparesByValue() throws {

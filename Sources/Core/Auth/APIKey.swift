@@ -15,17 +15,17 @@ public struct APIKey: Sendable {
     public let keyID: String
     private let secret: [UInt8]
 
-    /// Parses a presented key; nil unless it has exactly the form of a key this service makes.
+    /// Parses a presented key; nil unless it has exactly the form of a key this service makes. It reads
+    /// bytes, not characters: every request of every business route parses one.
     public init?(token: Substring) {
-        guard token.utf8.count == Self.tokenLength, token.hasPrefix(Self.prefix) else { return nil }
-        let rest = token.dropFirst(Self.prefix.count)
-        let keyID = rest.prefix(Self.keyIDLength)
-        guard keyID.utf8.allSatisfy({ Self.keyIDAlphabet.contains($0) }) else { return nil }
-        let afterID = rest.dropFirst(Self.keyIDLength)
-        guard afterID.first == "_", let secret = Base64URL.decode(afterID.dropFirst()),
-            secret.count == Self.secretLength
+        let bytes = Array(token.utf8)
+        guard bytes.count == Self.tokenLength, bytes.starts(with: Self.prefix.utf8) else { return nil }
+        let keyIDEnd = Self.prefix.utf8.count + Self.keyIDLength
+        let keyID = bytes[Self.prefix.utf8.count..<keyIDEnd]
+        guard keyID.allSatisfy({ Self.keyIDAlphabet.contains($0) }), bytes[keyIDEnd] == UInt8(ascii: "_"),
+            let secret = Base64URL.decode(bytes[(keyIDEnd + 1)...]), secret.count == Self.secretLength
         else { return nil }
-        self.keyID = String(keyID)
+        self.keyID = String(decoding: keyID, as: UTF8.self)
         self.secret = secret
     }
 
@@ -107,20 +107,35 @@ enum Base64URL {
         return String(text.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
     }
 
-    /// Only the url-safe alphabet, no padding; nil for anything else.
-    static func decode(_ text: Substring) -> [UInt8]? {
-        var standard = ""
-        standard.reserveCapacity(text.utf8.count + 2)
-        for character in text {
-            switch character {
-            case "-": standard.append("+")
-            case "_": standard.append("/")
-            case "a"..."z", "A"..."Z", "0"..."9": standard.append(character)
-            default: return nil
+    /// Only the url-safe alphabet, no padding, and no bits set past the last whole byte (the one
+    /// encoding of those bytes); nil for anything else.
+    static func decode(_ digits: ArraySlice<UInt8>) -> [UInt8]? {
+        guard digits.count % 4 != 1 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count * 3 / 4)
+        var pending: UInt32 = 0
+        var pendingBits = 0
+        for digit in digits {
+            guard let value = sextet(digit) else { return nil }
+            pending = pending << 6 | UInt32(value)
+            pendingBits += 6
+            if pendingBits >= 8 {
+                pendingBits -= 8
+                bytes.append(UInt8(truncatingIfNeeded: pending >> UInt32(pendingBits)))
+                pending &= (1 << UInt32(pendingBits)) - 1
             }
         }
-        guard standard.count % 4 != 1 else { return nil }
-        standard += String(repeating: "=", count: (4 - standard.count % 4) % 4)
-        return Data(base64Encoded: standard).map(Array.init)
+        return pending == 0 ? bytes : nil
+    }
+
+    private static func sextet(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): digit - UInt8(ascii: "A")
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): digit - UInt8(ascii: "a") + 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0") + 52
+        case UInt8(ascii: "-"): 62
+        case UInt8(ascii: "_"): 63
+        default: nil
+        }
     }
 }
