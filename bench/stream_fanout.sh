@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Live-stream fan-out (release build, every server on this machine): STREAMS open streams of
 # GET /v1/buy_orders/stream across CLIENTS clients (one C process, epoll, bench/stream_clients.c)
-# while PUT /buy_order arrives paced to RATE orders/s (wrk with bench/stream_put.lua, the orders
+# while PUT /buy_order arrives paced to RATE orders/s (wrk with bench/paced_put.lua, the orders
 # spread over the clients' keys). Reports
 #   - latency from each order's created_at (write model) to its arrival at each subscriber:
 #     p50 / p99 / max over every delivery (goal: p99 <= 200 ms);
@@ -41,13 +41,8 @@ BIN=$ROOT/.build/release
 cc -O2 -o "$RUN_DIR/stream_clients" bench/stream_clients.c || die "cc bench/stream_clients.c failed"
 
 log "$CLIENTS clients with a key each"
-: >"$RUN_DIR/keys"
-for i in $(seq 1 "$CLIENTS"); do
-  "$BIN/buyorders-admin" client create "bench-$i" >/dev/null
-  key=$("$BIN/buyorders-admin" key create "bench-$i" --label bench | tail -n 1)
-  echo "bench-$i $key" >>"$RUN_DIR/keys"
-done
-keys=$(awk '{print $2}' "$RUN_DIR/keys" | paste -sd, -)
+make_bench_keys "$CLIENTS"
+awk '{print "bench-" NR, $0}' "$BENCH_KEYS" >"$RUN_DIR/keys"
 # The read model checks keys: wait until read-model-sync projected them.
 for _ in $(seq 1 100); do
   [[ $(psql_in read_model "SELECT count(*) FROM api_key WHERE client_id LIKE 'bench-%'") == "$CLIENTS" ]] && break
@@ -78,8 +73,8 @@ log "wrk -t$THREADS -c$CONNECTIONS -d${SECONDS_OF_LOAD}s PUT /buy_order paced to
 ( while sleep 1; do rss_mib; echo; done ) >"$RUN_DIR/rss.samples" &
 sampler_pid=$!
 load_rc=0
-BENCH_KEYS=$keys timeout $((SECONDS_OF_LOAD + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_OF_LOAD}s" \
-  -s bench/stream_put.lua "http://127.0.0.1:$CREATE_BUY_ORDER_PORT" -- "$RATE" "$THREADS" | tee "$RUN_DIR/wrk.out" || load_rc=$?
+timeout $((SECONDS_OF_LOAD + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_OF_LOAD}s" \
+  -s bench/paced_put.lua "http://127.0.0.1:$CREATE_BUY_ORDER_PORT" -- "$RATE" "$THREADS" | tee "$RUN_DIR/wrk.out" || load_rc=$?
 cpu2=$(cpu_ticks); t2=$(now_ms)
 kill "$sampler_pid" 2>/dev/null || true
 grep -q '^non-2xx answers: 0, socket errors: 0$' "$RUN_DIR/wrk.out" || load_rc=1
@@ -111,7 +106,7 @@ read -r _ streams _ ended _ out_of_order _ unparsed _ events < <(head -n 1 "$RUN
 
 idle_cpu=$(awk -v d="$((cpu1 - cpu0))" -v t="$ticks" -v ms="$((t1 - t0))" 'BEGIN {printf "%.1f", 100 * d / t / (ms / 1000)}')
 load_cpu=$(awk -v d="$((cpu2 - cpu1))" -v t="$ticks" -v ms="$((t2 - t1))" 'BEGIN {printf "%.1f", 100 * d / t / (ms / 1000)}')
-p99=$(awk '/^latency_ms/ {print $5}' "$RUN_DIR/streams.out")
+p99=$(awk '/^latency_ms/ {print $7}' "$RUN_DIR/streams.out")
 echo "orders: $written in the write model, $events deliveries to $streams streams"
 echo "fetch-buy-orders RSS: ${rss_before} MiB before the streams, ${rss_idle} MiB with them idle, ${rss_peak} MiB peak under load"
 echo "fetch-buy-orders CPU: ${idle_cpu} % of a core idle with the streams open, ${load_cpu} % under the load"

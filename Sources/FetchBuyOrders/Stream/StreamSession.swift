@@ -82,11 +82,14 @@ final class StreamSession: Sendable {
             let passed = hub.position
             let take = subscriber.take()
             if take.closing == .fellBehind { throw Ended.fellBehind }
+            // One write for everything taken: a stream that fell behind catches up in few writes.
+            var batch: ByteBuffer?
             for delivery in take.deliveries {
                 guard let bytes = delivery.bytes(after: last) else { continue }
-                try await output.write(bytes)
+                if batch == nil { batch = bytes } else { batch!.writeImmutableBuffer(bytes) }
                 last = max(last, delivery.positions.last!)
             }
+            if let batch { try await output.write(batch) }
             identified = max(identified, last)
             if take.closing == .shutdown {
                 try await output.write(EventStreamFrame.shutdown)
