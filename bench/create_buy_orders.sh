@@ -7,6 +7,8 @@
 # must equal the sum of the stored orders exactly.
 #
 #   bench/create_buy_orders.sh        BENCH_DURATION=15s BENCH_CONNECTIONS=64 BENCH_THREADS=2 WARMUP=5s BENCH_CLIENTS=8
+#   BENCH_SEED_KEYS=500000 BENCH_DURATION=30s   measures orders while the idempotency-key purge runs
+#   (and BENCH_SEED_AGE='1 day' the same tables with nothing to purge)
 #
 # Starts its own cluster with ./run.sh on free ports in a temp RUN_DIR (simulated prices, the
 # BTC limit raised so the run measures writing, not refusals) and stops it on exit.
@@ -31,9 +33,32 @@ if ((CLIENTS == 0)); then
   unset BENCH_KEYS
 fi
 start_bench_cluster
+started_at=$(date +%s)
 ((CLIENTS == 0)) || make_bench_keys "$CLIENTS"
 # The limit is a business rule; for a throughput run it is raised so no order is refused.
 psql_in write_model "UPDATE btc_total SET limit_btc = 99999999"
+
+# BENCH_SEED_KEYS=N: N older orders and their idempotency keys, BENCH_SEED_AGE old ('200 days': past
+# the 168 h retention, so create-buy-order's first purge, 60 s after it started, deletes them while
+# the measured run goes on; '1 day' for the same tables with nothing to purge).
+SEED_KEYS=${BENCH_SEED_KEYS:-0}
+if ((SEED_KEYS > 0)); then
+  log "seeding $SEED_KEYS orders and idempotency keys, ${BENCH_SEED_AGE:-200 days} old"
+  psql_in write_model "
+    INSERT INTO buy_order (id, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at, created_at)
+    SELECT gen_random_uuid(), 'demo', 'USD', 10.00, 48478.88, 0.00020627, 'seed', now() - interval '${BENCH_SEED_AGE:-200 days}',
+           now() - interval '${BENCH_SEED_AGE:-200 days}'
+    FROM generate_series(1, $SEED_KEYS);
+    INSERT INTO idempotency_key (client_id, key, fingerprint, buy_order_id, created_at)
+    SELECT client_id, gen_random_uuid(), 'seed', id, created_at FROM buy_order WHERE rate_source = 'seed';
+    UPDATE btc_total SET total = (SELECT sum(btc_amount) FROM buy_order);
+    ANALYZE buy_order; ANALYZE idempotency_key"
+  # The measured run (after the warm-up) starts about 5 s before the first purge.
+  warm=${WARMUP:-5s}
+  wait_s=$((started_at + 55 - ${warm%s} - $(date +%s)))
+  ((wait_s <= 0)) || { log "waiting ${wait_s}s so that the first purge falls in the measured run"; sleep "$wait_s"; }
+fi
+purged() { curl -s "http://127.0.0.1:$CREATE_BUY_ORDER_PORT/metrics" | awk '/^idempotency_keys_purged_total/ {v = $2} END {print v + 0}'; }
 
 # A fresh cluster is slow for its first seconds (empty caches, first plans, the broker's queue
 # settling): a short warm-up, not measured, at the same load. Its orders count in the total check.
@@ -42,11 +67,13 @@ timeout 120 wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP:-5s}" -s bench/put_buy
   "http://127.0.0.1:$CREATE_BUY_ORDER_PORT" >/dev/null
 
 log "wrk -t$THREADS -c$CONNECTIONS -d$DURATION PUT /buy_order"
+purged_before=$(purged)
 # The CPU table (stderr) shows where each order's cost goes while every server shares the cores.
 timeout 300 bench/cpu_by_process.py -- wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/put_buy_order.lua \
   "http://127.0.0.1:$CREATE_BUY_ORDER_PORT"
 
 # One client alone: the latency of a single PUT with nothing else in flight (issue 16's 1 ms goal).
+((SEED_KEYS == 0)) || echo "idempotency keys purged during the measured run: $(($(purged) - purged_before))"
 log "wrk -t1 -c1 -d5s PUT /buy_order (one connection, no other load)"
 single=$(timeout 60 wrk -t1 -c1 -d5s --latency -s bench/put_buy_order.lua "http://127.0.0.1:$CREATE_BUY_ORDER_PORT")
 echo "one connection: $(grep -E '^orders/s' <<<"$single"); $(grep -E '^latency from send' <<<"$single")"

@@ -73,7 +73,7 @@ import TestSupport
                     AS holds_total
                 FROM pg_stat_activity a
                 WHERE a.datname = current_database() AND a.state = 'active' AND a.pid <> pg_backend_pid()
-                    AND a.query LIKE '%DELETE FROM idempotency_key%'
+                    AND a.query LIKE '%purge_idempotency_keys%'
                 """
             let seeded = PostgresQuery(unsafeSQL: "SELECT count(*) AS n FROM idempotency_key WHERE fingerprint = 'seed'")
             func purgeRuns() throws -> Bool {

@@ -1,0 +1,1 @@
+DROP FUNCTION purge_idempotency_keys(interval, integer);
