@@ -83,7 +83,7 @@ import TestSupport
     }
 
     @Test func noAnswerExitsWithThree() async throws {
-        let closed = try Self.closedPort()
+        let closed = try PrivateServer.freePort()
         let key = APIKey.generate().token
         let environment = [
             "BUYORDERS_API_KEY": key, "BUYORDERS_CREATE_URL": "http://127.0.0.1:\(closed)",
@@ -112,22 +112,5 @@ import TestSupport
         #expect(export.status == 3, "\(export)")
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "earlier export\n")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["orders.csv"])
-    }
-
-    /// A loopback port that was free a moment ago and has no listener now.
-    static func closedPort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
-            }
-        }
-        try #require(bound)
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
