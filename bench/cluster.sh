@@ -8,10 +8,10 @@ start_bench_cluster() {
   export RUN_DIR
   RUN_DIR=$(mktemp -d /tmp/buyorders-bench.XXXXXX)
   chmod 755 "$RUN_DIR"
-  local variable
-  for variable in POSTGRES_PORT RABBITMQ_PORT CREATE_BUY_ORDER_PORT FETCH_BUY_ORDERS_PORT BTC_PRICE_PORT READ_MODEL_SYNC_PORT; do
-    export "$variable=$(free_port)"
-  done
+  local variables=(POSTGRES_PORT RABBITMQ_PORT CREATE_BUY_ORDER_PORT FETCH_BUY_ORDERS_PORT BTC_PRICE_PORT READ_MODEL_SYNC_PORT)
+  local ports i
+  mapfile -t ports < <(free_ports "${#variables[@]}")
+  for i in "${!variables[@]}"; do export "${variables[i]}=${ports[i]}"; done
   export PRICE_SOURCE=simulated LOG_LEVEL=warning
   unset WRITE_DB_URL READ_DB_URL AMQP_URL
   trap stop_bench_cluster EXIT

@@ -151,10 +151,7 @@ main() {
     --label check_contract | tail -n 1)
 
   local price_port create_port sync_port fetch_port
-  price_port=$(free_port)
-  create_port=$(free_port)
-  sync_port=$(free_port)
-  fetch_port=$(free_port)
+  { read -r price_port; read -r create_port; read -r sync_port; read -r fetch_port; } < <(free_ports 4)
   # Generous rate limits: the run is about the contract; 429 is documented and tested elsewhere.
   local limits=(RATE_LIMIT_PER_S=100000 RATE_LIMIT_BURST=100000)
   start btc-price "$price_port" PRICE_SOURCE=simulated PRICE_POLL_INTERVAL_MS=200

@@ -80,24 +80,32 @@ port_in_use() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# free_port — print a free TCP port on 127.0.0.1.
-free_port() {
+# free_ports COUNT — print COUNT distinct free TCP ports on 127.0.0.1, one per line. They are taken
+# together: ports asked for one by one may be the same one again, as soon as it is closed.
+free_ports() {
+  local count=$1
   if command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()' && return 0
+    python3 -c 'import socket, sys
+sockets = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in sockets:
+    s.bind(("127.0.0.1", 0))
+print("\n".join(str(s.getsockname()[1]) for s in sockets))' "$count" && return 0
   fi
   local port tries
-  for ((tries = 0; tries < 100; tries++)); do
+  local -A taken=()
+  for ((tries = 0; ${#taken[@]} < count && tries < 100 * count; tries++)); do
     port=$((20000 + RANDOM % 30000))
-    if ! port_in_use "$port"; then
+    if [[ -z ${taken[$port]:-} ]] && ! port_in_use "$port"; then
+      taken[$port]=1
       echo "$port"
-      return 0
     fi
   done
-  die "no free TCP port found"
+  ((${#taken[@]} == count)) || die "no $count free TCP ports found"
+}
+
+# free_port — print a free TCP port on 127.0.0.1.
+free_port() {
+  free_ports 1
 }
 
 # abs_path PATH — print PATH made absolute (PATH need not exist).

@@ -135,14 +135,16 @@ cmd_start() {
   [[ $count =~ ^[2-5]$ ]] || die "a cluster has 2 to 5 nodes, not '$count'"
   [[ ! -f $DIR/cluster ]] || die "$DIR already holds a cluster: stop it and remove the folder first"
   COUNT=$count
-  EPMD_PORT=$(free_port)
+  local ports
+  mapfile -t ports < <(free_ports $((2 * COUNT + 1)))
+  EPMD_PORT=${ports[2 * COUNT]}
   start_epmd
   printf 'COUNT=%q\nEPMD_PORT=%q\n' "$COUNT" "$EPMD_PORT" >"$DIR/cluster"
   hash=$(printf '%s' "$DIR" | md5sum | cut -c1-8)
   for ((i = 1; i <= COUNT; i++)); do
     mkdir -p "$DIR/node$i"
     printf 'NODE=%q\nPORT=%q\nDIST_PORT=%q\nEPMD_PORT=%q\n' \
-      "buyorders-$hash-$i@localhost" "$(free_port)" "$(free_port)" "$EPMD_PORT" >"$DIR/node$i/env"
+      "buyorders-$hash-$i@localhost" "${ports[2 * i - 2]}" "${ports[2 * i - 1]}" "$EPMD_PORT" >"$DIR/node$i/env"
   done
   # The nodes boot side by side: on two cores that is about as fast as the slowest one alone.
   for ((i = 1; i <= COUNT; i++)); do

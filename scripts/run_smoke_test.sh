@@ -59,17 +59,15 @@ cleanup() {
 # configure — a fresh RUN_DIR and distinct free ports; nothing inherited
 # from a caller (test.sh exports its own database URLs).
 configure() {
-  local var port
-  local -A taken=()
+  local var ports
   unset WRITE_DB_URL READ_DB_URL AMQP_URL BTC_PRICE_URL HOST PORT
   RUN_DIR=$(mktemp -d /tmp/buyorders-run.XXXXXX)
   chmod 755 "$RUN_DIR"
   export RUN_DIR
+  mapfile -t ports < <(free_ports "${#PORT_VARS[@]}")
   for var in "${PORT_VARS[@]}"; do
-    port=$(free_port)
-    while [[ -n ${taken[$port]:-} ]]; do port=$(free_port); done
-    taken[$port]=1
-    export "$var=$port"
+    export "$var=${ports[0]}"
+    ports=("${ports[@]:1}")
   done
   # No internet in tests: the simulated source, named explicitly.
   export PRICE_SOURCE=simulated
