@@ -25,6 +25,7 @@ extension RequiredMigrations {
         "0001_client", "0002_buy_order", "0003_idempotency_key", "0004_btc_total", "0005_outbox",
         "0006_outbox_order_reference", "0007_outbox_parked", "0008_clients_and_keys", "0009_grants", "0010_quotes",
         "0011_idempotency_key_retention", "0012_quote_grants", "0013_idempotency_key_purge",
+        "0014_idempotency_key_purge_by_row_address",
     ])
     /// Everything in migrations/read_model.
     public static let readModel = RequiredMigrations([

@@ -5,7 +5,10 @@ import ServiceLifecycle
 
 /// Deletes idempotency keys older than the retention (`IDEMPOTENCY_KEY_RETENTION_H`), oldest first,
 /// every `interval`: in batches of at most `batchSize` keys, each its own short transaction, with a
-/// pause between batches. It never touches `btc_total`, and it skips keys another session has locked,
+/// rest after each batch `restFactor` times as long as the batch took (at least `pause`): the purge
+/// keeps at most one twentieth of one database session busy, and slows down by itself when the database
+/// is loaded, so that a backlog is worked off without slowing order creation (bench/create_buy_orders.sh
+/// BENCH_SEED_KEYS). It never touches `btc_total`, and it skips keys another session has locked,
 /// so it holds no lock an order's transaction waits for longer than one batch's delete; once a key is
 /// gone, the same key makes a new order. Several instances may purge at once.
 final class IdempotencyKeyPurge: Service, Sendable {
@@ -14,6 +17,7 @@ final class IdempotencyKeyPurge: Service, Sendable {
         var interval = Duration.seconds(60)
         var batchSize = 1000
         var pause = Duration.milliseconds(50)
+        var restFactor = 19
     }
 
     private let database: PostgresClient
@@ -54,21 +58,23 @@ final class IdempotencyKeyPurge: Service, Sendable {
     /// Deletes every key past the retention, batch by batch; returns how many.
     func purge() async throws -> Int {
         var total = 0
+        let clock = ContinuousClock()
         while !Task.isCancelled {
+            let started = clock.now
             let deleted = try await database.withConnection { [settings] connection in
                 try Self.deleteBatch(settings, on: connection)
             }
             purged.increment(by: deleted)
             total += deleted
             guard deleted == settings.batchSize else { break }
-            try await Task.sleep(for: settings.pause)
+            try await Task.sleep(for: max(settings.pause, (clock.now - started) * settings.restFactor))
         }
         return total
     }
 
     /// One batch: the oldest expired keys that no other session holds, by the index on `created_at`,
-    /// through `purge_idempotency_keys` (write model 0013: the row locks need a right this role has
-    /// not); returns how many were deleted.
+    /// through `purge_idempotency_keys` (write model 0013 and 0014: the row locks need a right this
+    /// role has not); returns how many were deleted.
     static func deleteBatch(_ settings: Settings, on connection: PostgresConnection) throws -> Int {
         let retention = "\(Int64(settings.retention / .milliseconds(1))) milliseconds"
         let row = try connection.query(
