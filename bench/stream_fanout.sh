@@ -73,7 +73,8 @@ log "wrk -t$THREADS -c$CONNECTIONS -d${SECONDS_OF_LOAD}s PUT /buy_order paced to
 ( while sleep 1; do rss_mib; echo; done ) >"$RUN_DIR/rss.samples" &
 sampler_pid=$!
 load_rc=0
-timeout $((SECONDS_OF_LOAD + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_OF_LOAD}s" \
+# The CPU table (stderr) shows which process the fan-out's cost lands in, the stream readers' included.
+timeout $((SECONDS_OF_LOAD + 30)) bench/cpu_by_process.py -- wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_OF_LOAD}s" \
   -s bench/paced_put.lua "http://127.0.0.1:$CREATE_BUY_ORDER_PORT" -- "$RATE" "$THREADS" | tee "$RUN_DIR/wrk.out" || load_rc=$?
 cpu2=$(cpu_ticks); t2=$(now_ms)
 kill "$sampler_pid" 2>/dev/null || true

@@ -192,3 +192,14 @@ import Testing
         }
     }
 }
+
+@Suite struct StreamSettingsTests {
+    @Test func theFanOutWaitsLongerBetweenReadsTheMoreStreamsAreOpen() {
+        let settings = StreamSettings()
+        #expect(settings.coalesce(streams: 0) == .milliseconds(10))
+        #expect(settings.coalesce(streams: 100) == .milliseconds(10))
+        #expect(settings.coalesce(streams: 500) == .milliseconds(50))
+        #expect(settings.coalesce(streams: 1000) == .milliseconds(100))
+        #expect(settings.coalesce(streams: 100_000) == .milliseconds(100))
+    }
+}

@@ -73,7 +73,8 @@ final class StreamFanOutLoop {
         }
     }
 
-    /// Waits for a signal (or the poll interval), then at least until `coalesce` after the last read.
+    /// Waits for a signal (or the poll interval), then at least until the coalescing window after the
+    /// last read (`StreamSettings.coalesce(streams:)`).
     private func waitForWork(_ connection: PostgresConnection, pending: Bool) throws {
         let limit = pending ? settings.pendingPoll : listening ? settings.idleRead : standbyPoll
         let deadline = ContinuousClock.now + limit
@@ -85,7 +86,7 @@ final class StreamFanOutLoop {
                 stop.sleep(slice)
             }
         }
-        let earliest = lastRead + settings.coalesce
+        let earliest = lastRead + settings.coalesce(streams: hub.openStreamCount)
         if ContinuousClock.now < earliest { stop.sleep(earliest - .now) }
     }
 

@@ -44,6 +44,8 @@ final class StreamHub: Service, Sendable {
         self.fellBehind = Counter(label: "streams_fell_behind_total", factory: metrics)
     }
 
+    var openStreamCount: Int { registry.withLock { $0.open } }
+
     /// The position the hub has pushed every order up to.
     var position: StreamPosition? { registry.withLock { $0.position } }
 
