@@ -10,7 +10,7 @@ import TestSupport
     @Test func retriesWithTheSameKeyAfterTheConnectionDropsAndBuysOnce() async throws {
         try await CLICluster.run { cluster in
             let key = try await cluster.client("cli-retry")
-            let proxy = try CuttingProxy(targetPort: cluster.createPort)
+            let proxy = try TCPProxy(targetPort: cluster.createPort)
             defer { proxy.stop() }
             proxy.cutAnswers(1)
 

@@ -11,7 +11,7 @@ import TestSupport
     @Test func printsNewOrdersAndResumesAfterTheServerDropsTheStream() async throws {
         try await CLICluster.run { cluster in
             let key = try await cluster.client("cli-watch")
-            let proxy = try CuttingProxy(targetPort: cluster.fetchPort)
+            let proxy = try TCPProxy(targetPort: cluster.fetchPort)
             defer { proxy.stop() }
             let base = FileManager.default.temporaryDirectory.appendingPathComponent("watch-\(UUID().lowercaseText)").path
             defer {
