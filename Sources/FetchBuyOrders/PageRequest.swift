@@ -29,42 +29,11 @@ struct PageRequest: Sendable, Equatable {
 
     /// Reads the parameters, throwing one 422 problem that names every bad one.
     init(query: FlatDictionary<Substring, Substring>) throws(Problem) {
-        var errors: [Problem.FieldError] = []
-        func single(_ name: Substring, _ message: String, _ parse: (Substring) -> Bool) {
-            let values = query[values: name]
-            if values.count > 1 {
-                errors.append(.init(field: String(name), message: "must be given at most once"))
-            } else if let value = values.first, !parse(value) {
-                errors.append(.init(field: String(name), message: message))
-            }
-        }
-        single("page_size", "must be an integer from 1 to 100") { text in
-            guard text.utf8.count <= 3, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let size = Int(text),
-                Self.pageSizes.contains(size)
-            else { return false }
-            pageSize = size
-            return true
-        }
-        single("last_reference", "must be the id (a UUID) of the last order of the previous page") { text in
-            lastReference = UUID(text: text)
-            return lastReference != nil
-        }
-        single("currency", "must be one of \(Currency.codes)") { text in
-            currency = Currency(code: String(text))
-            return currency != nil
-        }
-        let timestamp = "must be an RFC 3339 timestamp such as 2026-11-23T19:49:44Z"
-        single("from", timestamp) { text in
-            from = RFC3339Timestamp(parsing: text)
-            return from != nil
-        }
-        single("to", timestamp) { text in
-            to = RFC3339Timestamp(parsing: text)
-            return to != nil
-        }
-        if let from, let to, from >= to {
-            errors.append(.init(field: "to", message: "must be later than from"))
-        }
-        guard errors.isEmpty else { throw Problem.validation(errors) }
+        var reader = QueryReader(query)
+        pageSize = reader.pageSize()
+        lastReference = reader.lastReference(of: "order")
+        currency = reader.currency()
+        (from, to) = reader.timeRange()
+        try reader.finish()
     }
 }

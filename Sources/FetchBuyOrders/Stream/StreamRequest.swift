@@ -15,26 +15,20 @@ struct StreamRequest: Sendable, Equatable {
     /// The `Last-Event-ID` header wins over the `last_event_id` parameter: a browser's EventSource
     /// reconnects to the same URL with a newer header.
     init(query: FlatDictionary<Substring, Substring>, lastEventID header: String?) throws(Problem) {
-        var errors: [Problem.FieldError] = []
+        var reader = QueryReader(query)
         let position = "must be the id of an event of this stream (as sent in id:)"
-        let currencies = query[values: "currency"]
-        if currencies.count > 1 {
-            errors.append(.init(field: "currency", message: "must be given at most once"))
-        } else if let text = currencies.first {
-            currency = Currency(code: String(text))
-            if currency == nil { errors.append(.init(field: "currency", message: "must be one of \(Currency.codes)")) }
-        }
-        let parameters = query[values: "last_event_id"]
-        if parameters.count > 1 {
-            errors.append(.init(field: "last_event_id", message: "must be given at most once"))
-        } else if let text = parameters.first, !text.isEmpty {
+        currency = reader.currency()
+        var resume: StreamPosition?
+        reader.single("last_event_id", position) { text in
+            guard !text.isEmpty else { return true }
             resume = StreamPosition(text: text)
-            if resume == nil { errors.append(.init(field: "last_event_id", message: position)) }
+            return resume != nil
         }
         if let header, !header.isEmpty {
             resume = StreamPosition(text: header)
-            if resume == nil { errors.append(.init(field: "Last-Event-ID", message: position)) }
+            if resume == nil { reader.fail("Last-Event-ID", position) }
         }
-        guard errors.isEmpty else { throw Problem.validation(errors) }
+        self.resume = resume
+        try reader.finish()
     }
 }
