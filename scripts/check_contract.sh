@@ -59,20 +59,6 @@ cleanup() {
   exit "$rc"
 }
 
-# ensure_venv — the pinned Python packages, reinstalled when the requirements change.
-ensure_venv() {
-  python3 -m venv --help >/dev/null 2>&1 || ensure_packages python3-venv
-  if [[ -x $VENV/bin/schemathesis ]] && cmp -s "$REQUIREMENTS" "$VENV/requirements.txt"; then
-    return 0
-  fi
-  log "python venv for the contract checks: $VENV"
-  rm -rf "$VENV"
-  python3 -m venv "$VENV" || die "python3 -m venv $VENV failed"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir -r "$REQUIREMENTS" ||
-    die "pip install -r $REQUIREMENTS failed"
-  cp "$REQUIREMENTS" "$VENV/requirements.txt"
-}
-
 # url_with_database URL NAME — URL with its database (path) replaced by NAME.
 url_with_database() {
   local base=${1%%\?*} query=""
@@ -129,7 +115,7 @@ main() {
   trap 'exit 143' TERM
   [[ -n ${WRITE_DB_URL:-} && -n ${READ_DB_URL:-} && -n ${AMQP_URL:-} && -n ${RABBITMQ_TEST_DIR:-} ]] ||
     die "WRITE_DB_URL, READ_DB_URL, AMQP_URL and RABBITMQ_TEST_DIR must name test.sh's servers"
-  ensure_venv
+  ensure_venv "$VENV" "$REQUIREMENTS"
   BIN=$(swift build --show-bin-path)
   for service in "${SERVICES[@]}" migrate buyorders-admin; do
     [[ -x $BIN/$service ]] || die "$BIN/$service is missing: run swift build first"

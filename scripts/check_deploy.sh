@@ -28,20 +28,6 @@ cleanup() {
 ensure_tools() {
   ensure_packages prometheus
   command -v kubectl >/dev/null 2>&1 || ensure_packages kubernetes-client
-  python3 -m venv --help >/dev/null 2>&1 || ensure_packages python3-venv
-}
-
-# ensure_venv — the pinned Python packages, reinstalled when the requirements change.
-ensure_venv() {
-  if [[ -x $VENV/bin/python ]] && cmp -s "$REQUIREMENTS" "$VENV/requirements.txt"; then
-    return 0
-  fi
-  log "python venv for the deploy checks: $VENV"
-  rm -rf "$VENV"
-  python3 -m venv "$VENV" || die "python3 -m venv $VENV failed"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir -r "$REQUIREMENTS" ||
-    die "pip install -r $REQUIREMENTS failed"
-  cp "$REQUIREMENTS" "$VENV/requirements.txt"
 }
 
 # render OVERLAY OUT — kubectl kustomize OVERLAY > OUT; kustomize 5's notes on the fields
@@ -72,7 +58,7 @@ expect_failure() {
 main() {
   trap cleanup EXIT
   ensure_tools
-  ensure_venv
+  ensure_venv "$VENV" "$REQUIREMENTS"
   if [[ ${1:-} == --write-prometheusrule ]]; then
     "$VENV/bin/python" -B "$CHECK" write-prometheusrule
     return

@@ -108,6 +108,22 @@ free_port() {
   free_ports 1
 }
 
+# ensure_venv VENV REQUIREMENTS — a Python venv at VENV with the pinned packages of REQUIREMENTS,
+# made again when the requirements change.
+ensure_venv() {
+  local venv=$1 requirements=$2
+  python3 -m venv --help >/dev/null 2>&1 || ensure_packages python3-venv
+  if [[ -x $venv/bin/python ]] && cmp -s "$requirements" "$venv/requirements.txt"; then
+    return 0
+  fi
+  log "python venv for $requirements: $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv" || die "python3 -m venv $venv failed"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir -r "$requirements" ||
+    die "pip install -r $requirements failed"
+  cp "$requirements" "$venv/requirements.txt"
+}
+
 # abs_path PATH — print PATH made absolute (PATH need not exist).
 abs_path() {
   if [[ -d $1 ]]; then
