@@ -42,12 +42,11 @@ STARTED_AT=$(date +%s.%N)
 # MARK: - cleanup
 
 cleanup() {
-  local rc=$? i
+  local rc=$?
   trap - EXIT INT TERM
   if [[ -n $LOAD_PID ]]; then
     kill -TERM "$LOAD_PID" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do kill -0 "$LOAD_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$LOAD_PID" 2>/dev/null || true
+    wait_exit "$LOAD_PID" 5 || kill -KILL "$LOAD_PID" 2>/dev/null || true
   fi
   if [[ -n $STATE ]]; then
     ./run.sh stop >>"$STATE/run.log" 2>&1 || log "./run.sh stop failed (log: $STATE/run.log)"
@@ -185,9 +184,7 @@ stop_read_model_sync() {
   [[ $(tr '\0' '\n' <"/proc/$pid/cmdline" | head -n 1) == */read-model-sync ]] ||
     die "pid $pid (from $RUN_DIR/pids/read-model-sync.pid) is not read-model-sync"
   kill -TERM "$pid"
-  local i
-  for ((i = 0; i < 200; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$pid" 2>/dev/null && die "read-model-sync (pid $pid) did not stop within 20 s"
+  wait_exit "$pid" 20 || die "read-model-sync (pid $pid) did not stop within 20 s"
   say "read-model-sync stopped (SIGTERM to pid $pid); orders keep coming"
 }
 
@@ -196,8 +193,7 @@ stop_read_model_sync() {
 stop_load_and_verify() {
   local i output
   kill -TERM "$LOAD_PID" 2>/dev/null || true
-  for ((i = 0; i < 1000; i++)); do kill -0 "$LOAD_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$LOAD_PID" 2>/dev/null || true
+  wait_exit "$LOAD_PID" 100 || kill -KILL "$LOAD_PID" 2>/dev/null || true
   wait "$LOAD_PID" 2>/dev/null || true
   LOAD_PID=
   for ((i = 0; i < 30; i++)); do

@@ -53,13 +53,9 @@ LOAD_PID=""
 
 # stop_pid PID — SIGTERM, up to 15 s, then SIGKILL; only our own children.
 stop_pid() {
-  local pid=$1 i
+  local pid=$1
   kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 150; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
+  wait_exit "$pid" 15 || kill -KILL "$pid" 2>/dev/null || true
 }
 
 cleanup() {

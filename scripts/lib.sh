@@ -124,6 +124,16 @@ ensure_venv() {
   cp "$requirements" "$venv/requirements.txt"
 }
 
+# wait_exit PID SECONDS — true once PID has exited, false if it still runs after SECONDS.
+wait_exit() {
+  local pid=$1 i
+  for ((i = 0; i < $2 * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # abs_path PATH — print PATH made absolute (PATH need not exist).
 abs_path() {
   if [[ -d $1 ]]; then

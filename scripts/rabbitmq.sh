@@ -151,16 +151,6 @@ show_log() {
   done
 }
 
-# wait_exit PID SECONDS — wait for PID to exit; false on timeout.
-wait_exit() {
-  local pid=$1 i
-  for ((i = 0; i < $2 * 5; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.2
-  done
-  return 1
-}
-
 # await_node — wait (bounded) until the node has booted. await_startup
 # fails at once while the node is not yet reachable, hence the loop.
 await_node() {

@@ -79,16 +79,6 @@ node_pid() {
   [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
 }
 
-# wait_gone PID SECONDS — true once PID exited.
-wait_gone() {
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
-    kill -0 "$1" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 epmd_running() {
   epmd -port "$EPMD_PORT" -names >/dev/null 2>&1
 }
@@ -122,10 +112,10 @@ stop_node() {
   local pid
   pid=$(node_pid "$1") || return 0
   timeout "$RMQ_TIMEOUT" "$NODE_SCRIPT" ctl "$(node_dir "$1")" -q stop >/dev/null 2>&1 || true
-  if ! wait_gone "$pid" "$RMQ_TIMEOUT"; then
+  if ! wait_exit "$pid" "$RMQ_TIMEOUT"; then
     log "rabbitmq node $1 did not stop; killing $pid"
     kill -9 "$pid" 2>/dev/null || true
-    wait_gone "$pid" 10 || true
+    wait_exit "$pid" 10 || true
   fi
   rm -f "$(node_dir "$1")/pid"
 }
@@ -195,7 +185,7 @@ cmd_kill_node() {
   local pid
   pid=$(node_pid "$1") || die "node $1 is not running"
   kill -9 "$pid"
-  wait_gone "$pid" 10 || die "node $1 (pid $pid) survived SIGKILL"
+  wait_exit "$pid" 10 || die "node $1 (pid $pid) survived SIGKILL"
   rm -f "$(node_dir "$1")/pid"
 }
 
