@@ -124,6 +124,19 @@ public struct AccessEvent: Sendable, Equatable, Codable {
         case apiKey = "api_key"
     }
 
+    /// Ids in lower case, as in every other event and answer (a `UUID` encodes in upper case).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(eventID.lowercaseText, forKey: .eventID)
+        try container.encode(type, forKey: .type)
+        try container.encode(version, forKey: .version)
+        try container.encode(occurredAt, forKey: .occurredAt)
+        try container.encodeIfPresent(clientID, forKey: .clientID)
+        try container.encodeIfPresent(client, forKey: .client)
+        try container.encodeIfPresent(apiKey, forKey: .apiKey)
+        try container.encodeIfPresent(limit, forKey: .limit)
+    }
+
     /// The routing key is the type.
     public var routingKey: String { type.rawValue }
 

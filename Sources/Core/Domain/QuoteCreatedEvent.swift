@@ -99,6 +99,17 @@ public struct QuoteCreatedEvent: Sendable, Equatable, Codable {
         case clientID = "client_id"
     }
 
+    /// Ids in lower case, as in every other event and answer (a `UUID` encodes in upper case).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(eventID.lowercaseText, forKey: .eventID)
+        try container.encode(type, forKey: .type)
+        try container.encode(version, forKey: .version)
+        try container.encode(occurredAt, forKey: .occurredAt)
+        try container.encode(clientID, forKey: .clientID)
+        try container.encode(quote, forKey: .quote)
+    }
+
     /// The routing key is the type.
     public var routingKey: String { Self.type }
 

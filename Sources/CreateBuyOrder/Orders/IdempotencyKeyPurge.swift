@@ -5,9 +5,9 @@ import ServiceLifecycle
 
 /// Deletes idempotency keys older than the retention (`IDEMPOTENCY_KEY_RETENTION_H`), oldest first,
 /// every `interval`: in batches of at most `batchSize` keys, each its own short transaction, with a
-/// rest after each batch `restFactor` times as long as the batch took (at least `pause`): the purge
-/// keeps at most one twentieth of one database session busy, and slows down by itself when the database
-/// is loaded, so that a backlog is worked off without slowing order creation (bench/create_buy_orders.sh
+/// rest after each batch `restFactor` times as long as the batch took (at least `pause`): by default the
+/// purge keeps at most a twentieth of one database session busy, and slows down by itself when the
+/// database is loaded, so that a backlog is worked off without slowing order creation (bench/create_buy_orders.sh
 /// BENCH_SEED_KEYS). It never touches `btc_total`, and it skips keys another session has locked,
 /// so it holds no lock an order's transaction waits for longer than one batch's delete; once a key is
 /// gone, the same key makes a new order. Several instances may purge at once.
