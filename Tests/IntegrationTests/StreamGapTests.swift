@@ -48,9 +48,11 @@ import TestSupport
             let lock = try read.connect()
             try lock.query("SELECT pg_advisory_lock(4242)")
             // Two consumers, each with its own connection, as two read-model-sync instances; A gives up
-            // after a minute should the test fail before it lets A go.
+            // after a minute should the test fail before it lets A go (its statement waits on the lock,
+            // so the services' 5 s statement timeout is lifted too: a busy machine took longer).
             var patient = read.settings()
             patient.options.lockTimeout = .seconds(60)
+            patient.options.statementTimeout = .seconds(60)
             let database = patient
             let applyingA = Task { try await onOwnThread { EventApplier(database: database).apply([older.event]).applied } }
             var seen: [String] = []
