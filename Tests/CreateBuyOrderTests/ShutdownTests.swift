@@ -148,11 +148,20 @@ struct ServiceHTTP: Sendable {
         return text.split(separator: "\n").first { $0.hasPrefix("\(name) ") }.flatMap { Double($0.dropFirst(name.count + 1)) }
     }
 
-    /// `count` orders at once; their statuses.
+    /// `count` orders at once, each on a raw connection with bounded waits (the service may exit
+    /// meanwhile, and a request must then fail rather than wait for ever); their statuses.
     func putAll(_ count: Int) async throws -> [HTTPResponse.Status] {
         try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
             for _ in 0..<count {
-                group.addTask { try await request(.put, "/buy_order", body: WritePath.body()).status }
+                group.addTask { [port] in
+                    let body = WritePath.body()
+                    let connection = try await RawHTTPConnection.open(port: port)
+                    defer { connection.close() }
+                    try await connection.send(
+                        "PUT /buy_order HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                            + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+                    return HTTPResponse.Status(code: try await connection.response(within: .seconds(30)).status)
+                }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
