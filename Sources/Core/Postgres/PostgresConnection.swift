@@ -164,6 +164,19 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
+    /// Runs `statements` as one transaction in one round trip (BEGIN, the statements, COMMIT) and returns
+    /// the rows of each statement; any failure rolls back and is rethrown. A lost connection leaves it
+    /// unknown whether COMMIT was applied.
+    @discardableResult
+    public func transaction(_ statements: [PostgresQuery]) throws -> [PostgresRows] {
+        do {
+            return Array(try pipeline(["BEGIN"] + statements + ["COMMIT"]).dropFirst().dropLast())
+        } catch {
+            rollback()
+            throw error
+        }
+    }
+
     /// Ends a transaction that failed or was left open; a lost connection has nothing to roll back.
     public func rollback() {
         if PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) != PQTRANS_IDLE {

@@ -81,10 +81,7 @@ struct ReadModelAdmin {
     func rebuildAccess() throws -> (clients: Int, keys: Int) {
         let clients = try write.query("SELECT \(unsafeSQL: AccessEvent.Client.columns) FROM client").map(AccessEvent.Client.init(row:))
         let keys = try write.query("SELECT \(unsafeSQL: AccessEvent.Key.columns) FROM api_key").map(AccessEvent.Key.init(row:))
-        try read.transaction { connection in
-            try AccessProjection.upsert(clients: clients, on: connection)
-            try AccessProjection.upsert(keys: keys, on: connection)
-        }
+        try read.transaction([AccessProjection.upsert(clients: clients), AccessProjection.upsert(keys: keys)].compactMap { $0 })
         return (clients.count, keys.count)
     }
 
@@ -102,7 +99,7 @@ struct ReadModelAdmin {
                     """)
             if rows.isEmpty { break }
             let orders = try rows.map(StoredBuyOrder.init(row:))
-            try read.transaction { _ = try ReadModelStore.upsert(orders, refresh: true, on: $0) }
+            try read.transaction([ReadModelStore.upsert(orders, refresh: true)!])
             after = orders.last!.sequence
             copied += orders.count
             progress(copied)

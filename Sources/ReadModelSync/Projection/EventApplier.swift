@@ -79,16 +79,17 @@ final class EventApplier {
     private func upsert(_ events: [ProjectedEvent]) -> Result<Int, any Error> {
         do {
             if connection == nil { connection = try PostgresConnection(settings: database) }
-            return .success(
-                try connection!.transaction { connection in
-                    var (clients, keys): ([AccessEvent.Client], [AccessEvent.Key]) = ([], [])
-                    for case .client(let client) in events.map(\.change) { clients.append(client) }
-                    for case .key(let key) in events.map(\.change) { keys.append(key) }
-                    try ActivityProjection.insert(events.map(\.activity), on: connection)
-                    try AccessProjection.upsert(clients: clients, on: connection)
-                    try AccessProjection.upsert(keys: keys, on: connection)
-                    return try ReadModelStore.upsert(events.compactMap(\.order), on: connection)
-                })
+            var (clients, keys): ([AccessEvent.Client], [AccessEvent.Key]) = ([], [])
+            for case .client(let client) in events.map(\.change) { clients.append(client) }
+            for case .key(let key) in events.map(\.change) { keys.append(key) }
+            let orders = ReadModelStore.upsert(events.compactMap(\.order))
+            // One round trip: at a low rate every event is a transaction of its own.
+            let rows = try connection!.transaction(
+                [
+                    ActivityProjection.insert(events.map(\.activity)), AccessProjection.upsert(clients: clients),
+                    AccessProjection.upsert(keys: keys), orders,
+                ].compactMap { $0 })
+            return .success(try orders == nil ? 0 : ReadModelStore.inserted(rows.last!))
         } catch {
             if connection?.isReusable != true { connection = nil }
             return .failure(error)

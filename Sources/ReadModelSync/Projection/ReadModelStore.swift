@@ -4,10 +4,12 @@ import Foundation
 /// The read model's SQL for the projection: upsert by order id, so a duplicate is harmless. Each row
 /// records the transaction that projected it (its stream position, see migration 0011).
 enum ReadModelStore {
-    /// Inserts the orders not yet projected; returns how many were new. `refresh` overwrites
-    /// existing rows with the given (golden-source) values, for rebuilds.
-    static func upsert(_ orders: [StoredBuyOrder], refresh: Bool = false, on connection: PostgresConnection) throws -> Int {
-        guard !orders.isEmpty else { return 0 }
+    /// The statement inserting the orders not yet projected, or nil when there are none. Its one row
+    /// holds `inserted`, how many were new (read it with `inserted(_:)`); when any were, it signals
+    /// fetch-buy-orders, which pushes them to its streams once the transaction commits. `refresh`
+    /// overwrites existing rows with the given (golden-source) values, for rebuilds.
+    static func upsert(_ orders: [StoredBuyOrder], refresh: Bool = false) -> PostgresQuery? {
+        guard !orders.isEmpty else { return nil }
         let conflict =
             refresh
             ? """
@@ -16,8 +18,8 @@ enum ReadModelStore {
                 rate_source = excluded.rate_source, rate_quoted_at = excluded.rate_quoted_at, created_at = excluded.created_at,
                 quote_id = excluded.quote_id
             """ : "DO NOTHING"
-        let rows = try connection.query(
-            prepared: """
+        return """
+            WITH written AS (
                 INSERT INTO buy_order (id, sequence, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at, created_at, quote_id)
                 SELECT id, sequence, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at,
                     created_at, nullif(quote, '')::uuid
@@ -28,11 +30,18 @@ enum ReadModelStore {
                     \(orders.map { $0.quoteID?.lowercaseText ?? "" })::text[])
                     AS i (id, sequence, client_id, currency, currency_amount, btc_rate, btc_amount, rate_source, rate_quoted_at, created_at, quote)
                 ON CONFLICT (id) \(unsafeSQL: conflict)
-                """)
-        // Delivered at commit: fetch-buy-orders pushes the new orders to its streams.
-        if rows.affectedRows > 0 {
-            try connection.query(prepared: "SELECT pg_notify(\(ReadModelSignal.ordersProjected), '')")
+                RETURNING 1
+            )
+            SELECT count(*) AS inserted, CASE WHEN count(*) > 0 THEN pg_notify(\(ReadModelSignal.ordersProjected), '') END
+            FROM written
+            """
+    }
+
+    /// How many orders the statement of `upsert` wrote.
+    static func inserted(_ rows: PostgresRows) throws -> Int {
+        guard let text = try rows.first?.text("inserted"), let count = Int(text) else {
+            throw PostgresError(code: .other, message: "the order upsert returned no count")
         }
-        return rows.affectedRows
+        return count
     }
 }
