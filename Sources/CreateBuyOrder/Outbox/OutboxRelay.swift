@@ -57,12 +57,18 @@ final class OutboxRelay: Service, Sendable {
         var nacked = false
     }
 
-    /// One cycle, in one transaction.
+    /// One cycle, in one transaction of two round trips: BEGIN with the claim; then, once the broker
+    /// has answered, the parked rows, the deletes and COMMIT.
     func relayOnce(_ database: PostgresConnection, _ broker: AMQPConnection) throws -> Cycle {
-        try database.transaction { database in
-            let rows = try OutboxStore.claim(limit: batchSize, exchange: topology.exchange, on: database)
+        do {
+            let rows = try database.pipeline(["BEGIN", OutboxStore.claim(limit: batchSize)])[1].map {
+                try OutboxRow(row: $0, exchange: topology.exchange)
+            }
             var cycle = Cycle(claimed: rows.count)
-            guard !rows.isEmpty else { return cycle }
+            guard !rows.isEmpty else {
+                try database.pipeline(["COMMIT"])
+                return cycle
+            }
             var sequences: [Int64] = []
             var messages: [AMQPMessage] = []
             for row in rows {
@@ -74,15 +80,18 @@ final class OutboxRelay: Service, Sendable {
                     cycle.parked.append((row.sequence, reason))
                 }
             }
-            try OutboxStore.park(cycle.parked, on: database)
             let outcomes = try broker.publishBatch(messages)
             let confirmed = zip(sequences, outcomes).filter { $0.1 == .confirmed }.map(\.0)
-            try OutboxStore.delete(confirmed, on: database)
+            try database.pipeline(
+                [OutboxStore.park(cycle.parked), OutboxStore.delete(confirmed), "COMMIT"].compactMap { $0 })
             cycle.confirmed = confirmed.count
             cycle.unconfirmed = messages.count - confirmed.count
             cycle.failure = outcomes.first { $0 != .confirmed }.map(Self.reason)
             cycle.nacked = outcomes.contains(.nacked)
             return cycle
+        } catch {
+            database.rollback()
+            throw error
         }
     }
 
