@@ -37,7 +37,7 @@ struct FetchBuyOrdersSettings: Sendable {
 func buildFetchBuyOrders(settings: FetchBuyOrdersSettings, logger: Logger, metrics: PrometheusCollectorRegistry) async throws
     -> some ApplicationProtocol
 {
-    let readDatabase = PostgresClient(settings: settings.readDatabase.forcingGenericPlans(), logger: logger)
+    let readDatabase = PostgresClient(settings: settings.readDatabase, logger: logger)
     let router = ServiceRouter(
         checks: [.database("read_db", client: readDatabase, requires: .readModel)],
         metrics: metrics, openAPI: OpenAPIDocuments.fetchBuyOrders
@@ -46,7 +46,7 @@ func buildFetchBuyOrders(settings: FetchBuyOrdersSettings, logger: Logger, metri
     BuyOrderRoutes(store: BuyOrderStore(database: readDatabase)).register(on: router, access: access)
     ActivityRoutes(store: ActivityStore(database: readDatabase)).register(on: router, access: access)
     let hub = StreamHub(
-        settings: settings.stream, database: settings.readDatabase.forcingGenericPlans(), logger: logger,
+        settings: settings.stream, database: settings.readDatabase, logger: logger,
         metrics: PrometheusMetricsFactory(registry: metrics))
     StreamRoutes(hub: hub, database: readDatabase).register(on: router, access: access)
     return Application(

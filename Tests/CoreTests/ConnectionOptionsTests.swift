@@ -21,7 +21,7 @@ import Testing
             Self.parameters(conninfo) == [
                 "connect_timeout": "5", "keepalives": "1", "keepalives_idle": "10", "keepalives_interval": "5",
                 "keepalives_count": "3", "tcp_user_timeout": "20000",
-                "options": "-c lock_timeout=2000 -c statement_timeout=5000",
+                "options": "-c lock_timeout=2000 -c plan_cache_mode=force_generic_plan -c statement_timeout=5000",
             ])
     }
 
@@ -33,9 +33,7 @@ import Testing
 
     @Test func aParameterTheURLSetsWinsAndItsOwnOptionsComeLast() throws {
         let url = try PostgresURL("postgresql://db/m?connect_timeout=30&keepalives_idle=60&options=-c%20statement_timeout%3D100")
-        var options = ConnectionOptions.services
-        options.serverSettings["plan_cache_mode"] = "force_generic_plan"
-        let parameters = Self.parameters(options.conninfo(for: url))
+        let parameters = Self.parameters(ConnectionOptions.services.conninfo(for: url))
         #expect(parameters["connect_timeout"] == "30")
         #expect(parameters["keepalives_idle"] == "60")
         #expect(parameters["keepalives_interval"] == "5")

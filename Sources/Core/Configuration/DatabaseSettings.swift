@@ -81,7 +81,8 @@ extension ConnectionOptions {
                     "DB_TCP_USER_TIMEOUT_MS", default: defaults.tcpUserTimeout.wholeMilliseconds, in: 0...3_600_000)),
             statementTimeout: try milliseconds(
                 "DB_STATEMENT_TIMEOUT_MS", default: defaults.statementTimeout, in: 0...86_400_000),
-            lockTimeout: try milliseconds("DB_LOCK_TIMEOUT_MS", default: defaults.lockTimeout, in: 0...86_400_000)
+            lockTimeout: try milliseconds("DB_LOCK_TIMEOUT_MS", default: defaults.lockTimeout, in: 0...86_400_000),
+            serverSettings: defaults.serverSettings
         )
     }
 }
