@@ -47,11 +47,10 @@ public final class PostgresClient: Service, Sendable {
     }
 
     /// Runs blocking work inside one transaction; an error rolls it back.
-    public func withTransaction<T: Sendable>(
-        isolation: String? = nil,
-        _ body: @escaping @Sendable (PostgresConnection) throws -> T
-    ) async throws -> T {
-        try await pool.withResource { connection in try connection.transaction(isolation: isolation, body) }
+    public func withTransaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws
+        -> T
+    {
+        try await pool.withResource { connection in try connection.transaction(body) }
     }
 
     @discardableResult

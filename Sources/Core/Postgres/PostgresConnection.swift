@@ -152,8 +152,8 @@ public final class PostgresConnection: @unchecked Sendable {
     // MARK: - Transactions
 
     /// Runs `body` inside BEGIN/COMMIT; any error rolls back and is rethrown.
-    public func transaction<T>(isolation: String? = nil, _ body: (PostgresConnection) throws -> T) throws -> T {
-        try query(PostgresQuery(unsafeSQL: isolation.map { "BEGIN ISOLATION LEVEL \($0)" } ?? "BEGIN"))
+    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try query("BEGIN")
         do {
             let result = try body(self)
             try query("COMMIT")
