@@ -32,7 +32,9 @@ import TestSupport
                             && MetricsReading(cluster.readModelSyncMetrics).value("amqp_connected", #"session="projection""#) == 0
                     })
                 let acceptedWhileSilent = feed.acceptedCount
-                try #require(await eventually(within: .seconds(30)) { feed.acceptedCount >= acceptedWhileSilent + 50 })
+                try #require(
+                    await eventually(within: .seconds(30)) { feed.acceptedCount >= acceptedWhileSilent + 50 },
+                    "accepted \(feed.acceptedCount - acceptedWhileSilent) while silent, \(feed.refused) refused in all")
                 #expect(try cluster.unsentEvents > 0)
 
                 proxy.resume()
