@@ -37,7 +37,7 @@ put() {
   out=$(timeout $((SECONDS_EACH + 30)) wrk -t1 -c1 -d"${SECONDS_EACH}s" -s bench/put_buy_order.lua \
     "http://127.0.0.1:$CREATE_BUY_ORDER_PORT")
   grep -q '^non-2xx answers: 0, socket errors: 0$' <<<"$out" || { echo "$out"; die "a PUT failed"; }
-  sed -n 's/^orders\/s: \([0-9]*\).*/\1 orders\/s/p' <<<"$out" | tr '\n' ',' 
+  sed -n 's/^orders\/s: \([0-9]*\).*/\1 orders\/s/p' <<<"$out" | tr '\n' ','
   sed -n 's/^latency from send: \(p50 [0-9.]* ms, p99 [0-9.]* ms\).*/ \1/p' <<<"$out"
 }
 
