@@ -61,51 +61,35 @@ struct PageQuery {
     let anchor: PostgresQuery?
 
     init(request: PageRequest, client: String) {
-        var binds: [String?] = [client]
-        func bind(_ value: String) -> String {
-            binds.append(value)
-            return "$\(binds.count)"
-        }
-        var conditions = ["o.client_id = $1"]
+        var conditions: [PostgresQuery] = ["o.client_id = \(client)"]
         if let reference = request.lastReference {
-            let id = bind(reference.postgresText)
             // The seek starts below the anchor; `to` is folded into it, as PostgreSQL would otherwise start
             // at the anchor even when `to` lies far below it, and scan down to `to`.
-            let start: String
-            if let to = request.to {
-                let bound = bind(to.utcText)
-                start = "LEAST(a.created_at, \(bound)), CASE WHEN a.created_at < \(bound) THEN a.sequence"
-                    + " ELSE '\(Int64.min)'::bigint END"
+            let start: PostgresQuery
+            if let to = request.to?.utcText {
+                start = """
+                    LEAST(a.created_at, \(to)), CASE WHEN a.created_at < \(to) THEN a.sequence \
+                    ELSE '\(unsafeSQL: String(Int64.min))'::bigint END
+                    """
             } else {
                 start = "a.created_at, a.sequence"
             }
             conditions.append(
-                "(o.created_at, o.sequence) < (SELECT \(start) FROM buy_order a WHERE a.client_id = $1 AND a.id = \(id))")
-            anchor = PostgresQuery(
-                unsafeSQL: "SELECT 1 FROM buy_order WHERE client_id = $1 AND id = $2",
-                binds: [client, reference.postgresText])
+                "(o.created_at, o.sequence) < (SELECT \(start) FROM buy_order a WHERE a.client_id = \(client) AND a.id = \(reference))")
+            anchor = "SELECT 1 FROM buy_order WHERE client_id = \(client) AND id = \(reference)"
         } else {
             anchor = nil
-            if let to = request.to {
-                conditions.append("o.created_at < \(bind(to.utcText))")
-            }
+            if let to = request.to { conditions.append("o.created_at < \(to.utcText)") }
         }
-        if let currency = request.currency {
-            conditions.append("o.currency = \(bind(currency.code))")
-        }
-        if let from = request.from {
-            conditions.append("o.created_at >= \(bind(from.utcText))")
-        }
-        let limit = bind(String(request.pageSize + 1))
-        page = PostgresQuery(
-            unsafeSQL: """
-                SELECT o.id, \(BuyOrderView.createdAtSQL("o.created_at")) AS created_at_text,
-                       o.currency, o.currency_amount, o.btc_rate, o.btc_amount, o.quote_id
-                FROM buy_order o
-                WHERE \(conditions.joined(separator: " AND "))
-                ORDER BY o.created_at DESC, o.sequence DESC
-                LIMIT \(limit)
-                """,
-            binds: binds)
+        if let currency = request.currency { conditions.append("o.currency = \(currency.code)") }
+        if let from = request.from { conditions.append("o.created_at >= \(from.utcText)") }
+        page = """
+            SELECT o.id, \(unsafeSQL: BuyOrderView.createdAtSQL("o.created_at")) AS created_at_text,
+                   o.currency, o.currency_amount, o.btc_rate, o.btc_amount, o.quote_id
+            FROM buy_order o
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY o.created_at DESC, o.sequence DESC
+            LIMIT \(request.pageSize + 1)
+            """
     }
 }

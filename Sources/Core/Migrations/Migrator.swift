@@ -74,22 +74,21 @@ public struct Migrator {
         do {
             try connection.transaction { connection in
                 try connection.execute(script: sql)
-                let hash = Self.hash
                 if operation == "apply" {
                     try connection.query(
                         """
                         INSERT INTO _yoyo_migration (migration_hash, migration_id, applied_at_utc)
-                        VALUES (\(unsafeSQL: hash("$1")), \(migration.id), now() AT TIME ZONE 'utc')
+                        VALUES (\(Self.hash(migration.id)), \(migration.id), now() AT TIME ZONE 'utc')
                         """)
                 } else {
                     try connection.query(
-                        "DELETE FROM _yoyo_migration WHERE migration_hash = \(unsafeSQL: hash("$1")) AND migration_id = \(migration.id)"
+                        "DELETE FROM _yoyo_migration WHERE migration_hash = \(Self.hash(migration.id)) AND migration_id = \(migration.id)"
                     )
                 }
                 try connection.query(
                     """
                     INSERT INTO _yoyo_log (id, migration_hash, migration_id, operation, username, hostname, created_at_utc)
-                    VALUES (gen_random_uuid()::text, \(unsafeSQL: hash("$1")), \(migration.id), \(operation),
+                    VALUES (gen_random_uuid()::text, \(Self.hash(migration.id)), \(migration.id), \(operation),
                             \(ProcessInfo.processInfo.environment["USER"] ?? "unknown"),
                             \(ProcessInfo.processInfo.hostName), now() AT TIME ZONE 'utc')
                     """)
@@ -101,9 +100,9 @@ public struct Migrator {
         logger.info("migration \(operation == "apply" ? "applied" : "rolled back")", metadata: ["migration.id": "\(migration.id)"])
     }
 
-    /// yoyo's migration hash: the sha256 hex digest of the id, computed by PostgreSQL from the bind named.
-    private static func hash(_ bind: String) -> String {
-        "encode(sha256(convert_to(\(bind)::text, 'UTF8')), 'hex')"
+    /// yoyo's migration hash: the sha256 hex digest of the id, computed by PostgreSQL.
+    private static func hash(_ id: String) -> PostgresQuery {
+        "encode(sha256(convert_to(\(id)::text, 'UTF8')), 'hex')"
     }
 
     // MARK: - Bookkeeping and lock

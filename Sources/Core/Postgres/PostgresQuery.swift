@@ -1,13 +1,19 @@
 import Foundation
 
-/// SQL whose interpolated values become `$n` binds; raw SQL needs `unsafeSQL:`.
+/// SQL whose interpolated values become `$n` binds; raw SQL needs `unsafeSQL:`. Queries compose: one
+/// interpolated into another, or several `joined(separator:)`, keep their values as binds, numbered
+/// anew in the whole, so no code numbers `$n` by hand.
 public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolation {
-    public var sql: String
-    public var binds: [String?]
+    /// The text as sent, each bind written `$n`.
+    public private(set) var sql: String
+    public private(set) var binds: [String?]
+    /// The text between the binds: `binds.count + 1` pieces, bind `n` standing between pieces `n - 1` and `n`.
+    private var pieces: [String]
 
-    public init(unsafeSQL sql: String, binds: [String?] = []) {
+    public init(unsafeSQL sql: String) {
         self.sql = sql
-        self.binds = binds
+        self.binds = []
+        self.pieces = [sql]
     }
 
     public init(stringLiteral value: String) {
@@ -15,36 +21,71 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
     }
 
     public init(stringInterpolation: StringInterpolation) {
-        self.init(unsafeSQL: stringInterpolation.sql, binds: stringInterpolation.binds)
+        self = stringInterpolation.query
+    }
+
+    /// Appends SQL text as it is: only text the code itself owns.
+    private mutating func append(unsafeSQL text: String) {
+        sql += text
+        pieces[pieces.count - 1] += text
+    }
+
+    private mutating func append(bind value: String?) {
+        binds.append(value)
+        sql += "$\(binds.count)"
+        pieces.append("")
+    }
+
+    /// Appends `other`, its binds numbered after this query's.
+    public mutating func append(_ other: PostgresQuery) {
+        append(unsafeSQL: other.pieces[0])
+        for (bind, piece) in zip(other.binds, other.pieces.dropFirst()) {
+            append(bind: bind)
+            append(unsafeSQL: piece)
+        }
     }
 
     public struct StringInterpolation: StringInterpolationProtocol {
-        var sql = ""
-        var binds: [String?] = []
+        fileprivate var query = PostgresQuery(unsafeSQL: "")
 
         public init(literalCapacity: Int, interpolationCount: Int) {
-            sql.reserveCapacity(literalCapacity + interpolationCount * 3)
-            binds.reserveCapacity(interpolationCount)
+            query.sql.reserveCapacity(literalCapacity + interpolationCount * 3)
+            query.binds.reserveCapacity(interpolationCount)
         }
 
         public mutating func appendLiteral(_ literal: String) {
-            sql += literal
+            query.append(unsafeSQL: literal)
         }
 
         public mutating func appendInterpolation(_ value: some PostgresBindable) {
-            binds.append(value.postgresText)
-            sql += "$\(binds.count)"
+            query.append(bind: value.postgresText)
         }
 
         public mutating func appendInterpolation(_ value: (some PostgresBindable)?) {
-            binds.append(value?.postgresText)
-            sql += "$\(binds.count)"
+            query.append(bind: value?.postgresText)
+        }
+
+        /// A query built elsewhere (a condition, a column list with binds): its binds are renumbered.
+        public mutating func appendInterpolation(_ fragment: PostgresQuery) {
+            query.append(fragment)
         }
 
         /// Splices SQL text in as it is: only for identifiers and fragments the code itself owns.
         public mutating func appendInterpolation(unsafeSQL fragment: String) {
-            sql += fragment
+            query.append(unsafeSQL: fragment)
         }
+    }
+}
+
+extension Array where Element == PostgresQuery {
+    /// The queries one after another, `separator` (SQL the code owns) between them.
+    public func joined(separator: String) -> PostgresQuery {
+        var joined = PostgresQuery(unsafeSQL: "")
+        for (index, query) in enumerated() {
+            if index > 0 { joined.append(PostgresQuery(unsafeSQL: separator)) }
+            joined.append(query)
+        }
+        return joined
     }
 }
 

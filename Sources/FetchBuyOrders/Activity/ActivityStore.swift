@@ -43,49 +43,44 @@ struct ActivityQuery {
     let anchor: PostgresQuery?
 
     init(request: ActivityRequest, client: String) {
-        var binds: [String?] = [client]
-        func bind(_ value: String) -> String {
-            binds.append(value)
-            return "$\(binds.count)"
-        }
-        var conditions = ["a.client_id = $1"]
+        var conditions: [PostgresQuery] = ["a.client_id = \(client)"]
         if let reference = request.lastReference {
-            let id = bind(reference.postgresText)
             // As for orders: `to` is folded into the start of the seek.
-            let start: String
-            if let to = request.to {
-                let bound = bind(to.utcText)
-                start = "LEAST(r.occurred_at, \(bound)::timestamptz), CASE WHEN r.occurred_at < \(bound)::timestamptz"
-                    + " THEN r.event_id ELSE '00000000-0000-0000-0000-000000000000'::uuid END"
+            let start: PostgresQuery
+            if let to = request.to?.utcText {
+                start = """
+                    LEAST(r.occurred_at, \(to)::timestamptz), CASE WHEN r.occurred_at < \(to)::timestamptz \
+                    THEN r.event_id ELSE '00000000-0000-0000-0000-000000000000'::uuid END
+                    """
             } else {
                 start = "r.occurred_at, r.event_id"
             }
             conditions.append(
-                "(a.occurred_at, a.event_id) < (SELECT \(start) FROM activity r WHERE r.client_id = $1 AND r.event_id = \(id)::uuid)")
-            anchor = PostgresQuery(
-                unsafeSQL: "SELECT 1 FROM activity WHERE client_id = $1 AND event_id = $2::uuid",
-                binds: [client, reference.postgresText])
+                """
+                (a.occurred_at, a.event_id) < \
+                (SELECT \(start) FROM activity r WHERE r.client_id = \(client) AND r.event_id = \(reference)::uuid)
+                """)
+            anchor = "SELECT 1 FROM activity WHERE client_id = \(client) AND event_id = \(reference)::uuid"
         } else {
             anchor = nil
-            if let to = request.to { conditions.append("a.occurred_at < \(bind(to.utcText))::timestamptz") }
+            if let to = request.to { conditions.append("a.occurred_at < \(to.utcText)::timestamptz") }
         }
-        if let from = request.from { conditions.append("a.occurred_at >= \(bind(from.utcText))::timestamptz") }
-        let limit = bind(String(request.pageSize + 1))
-        let order = "ORDER BY a.occurred_at DESC, a.event_id DESC LIMIT \(limit)"
+        if let from = request.from { conditions.append("a.occurred_at >= \(from.utcText)::timestamptz") }
         let columns = "a.occurred_at, a.event_id, a.type, a.body"
-        let sql: String
+        func select(where conditions: [PostgresQuery]) -> PostgresQuery {
+            """
+            SELECT \(unsafeSQL: columns) FROM activity a WHERE \(conditions.joined(separator: " AND ")) \
+            ORDER BY a.occurred_at DESC, a.event_id DESC LIMIT \(request.pageSize + 1)
+            """
+        }
         if request.types.isEmpty {
-            sql = "SELECT \(columns) FROM activity a WHERE \(conditions.joined(separator: " AND ")) \(order)"
+            page = select(where: conditions)
         } else {
-            let branches = request.types.map { type in
-                let typed = conditions + ["a.type = \(bind(type))"]
-                return "(SELECT \(columns) FROM activity a WHERE \(typed.joined(separator: " AND ")) \(order))"
-            }
-            sql = """
-                SELECT a.occurred_at, a.event_id, a.type, a.body FROM (\(branches.joined(separator: " UNION ALL "))) a
-                \(order)
+            let branches = request.types.map { type in "(\(select(where: conditions + ["a.type = \(type)"])))" as PostgresQuery }
+            page = """
+                SELECT \(unsafeSQL: columns) FROM (\(branches.joined(separator: " UNION ALL "))) a
+                ORDER BY a.occurred_at DESC, a.event_id DESC LIMIT \(request.pageSize + 1)
                 """
         }
-        page = PostgresQuery(unsafeSQL: sql, binds: binds)
     }
 }

@@ -79,22 +79,14 @@ enum StreamFeed {
     static func catchUpQuery(client: String, currency: Currency?, after: StreamPosition, through: StreamPosition, limit: Int)
         -> PostgresQuery
     {
-        var binds: [String?] = [client, String(after.xid), String(after.sequence), String(through.xid), String(through.sequence)]
-        var currencyCondition = ""
-        if let currency {
-            binds.append(currency.code)
-            currencyCondition = " AND o.currency = $\(binds.count)"
-        }
-        binds.append(String(limit))
-        return PostgresQuery(
-            unsafeSQL: """
-                SELECT \(orderColumns) FROM buy_order o
-                WHERE o.client_id = $1 AND (o.projected_xid, o.projected_sequence) > ($2::xid8, $3::bigint)
-                  AND (o.projected_xid, o.projected_sequence) <= ($4::xid8, $5::bigint)\(currencyCondition)
-                ORDER BY o.projected_xid, o.projected_sequence
-                LIMIT $\(binds.count)
-                """,
-            binds: binds)
+        let currencyCondition: PostgresQuery = currency.map { " AND o.currency = \($0.code)" } ?? ""
+        return """
+            SELECT \(unsafeSQL: orderColumns) FROM buy_order o
+            WHERE o.client_id = \(client) AND (o.projected_xid, o.projected_sequence) > (\(String(after.xid))::xid8, \(after.sequence)::bigint)
+              AND (o.projected_xid, o.projected_sequence) <= (\(String(through.xid))::xid8, \(through.sequence)::bigint)\(currencyCondition)
+            ORDER BY o.projected_xid, o.projected_sequence
+            LIMIT \(limit)
+            """
     }
 
     private static func order(_ row: PostgresRow) throws -> StreamedOrder {
