@@ -3,8 +3,8 @@
 # wrk at 64 connections, a fresh idempotency key per request (bench/put_buy_order.lua), each request
 # with the API key of one of BENCH_CLIENTS clients (8) in turn, their rate limits out of reach
 # (BENCH_CLIENTS=0: no keys, authentication off, every request as ANONYMOUS_CLIENT=demo).
-# Targets: >= 5,000 orders/s, p99 <= 50 ms, no non-2xx answers; afterwards the stored BTC total
-# must equal the sum of the stored orders exactly.
+# Goals (issue 16): >= 8,000 orders/s, p99 <= 25 ms, no non-2xx answers; afterwards the stored BTC
+# total must equal the sum of the stored orders exactly (checked: the script fails otherwise).
 #
 #   bench/create_buy_orders.sh        BENCH_DURATION=15s BENCH_CONNECTIONS=64 BENCH_THREADS=2 WARMUP=5s BENCH_CLIENTS=8
 #   BENCH_SEED_KEYS=500000 BENCH_DURATION=30s   measures orders while the idempotency-key purge runs
