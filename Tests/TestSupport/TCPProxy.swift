@@ -18,6 +18,7 @@ public final class TCPProxy: Sendable {
     private let paused = Atomic(false)
     private let answersToCut = Atomic(0)
     private let dropRequests = Atomic(0)
+    private let dropsDone = Atomic(0)
     private let cutCount = Atomic(0)
     private let stopped = Atomic(false)
     private let finished = DispatchSemaphore(value: 0)
@@ -51,8 +52,15 @@ public final class TCPProxy: Sendable {
     /// Answers cut so far.
     public var answersCut: Int { cutCount.load(ordering: .relaxed) }
 
-    /// Closes every connection open now; new ones are forwarded as usual.
-    public func dropAll() { dropRequests.add(1, ordering: .relaxed) }
+    /// Closes every connection open now and returns once they are closed, so nothing sent after it
+    /// passes through an old connection; new ones are forwarded as usual.
+    public func dropAll() {
+        let request = dropRequests.add(1, ordering: .relaxed).newValue
+        let deadline = Date().addingTimeInterval(5)
+        while dropsDone.load(ordering: .acquiring) < request, !stopped.load(ordering: .relaxed), Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+    }
 
     /// Closes every connection and the listener, and waits for the thread.
     public func stop() {
@@ -89,6 +97,7 @@ public final class TCPProxy: Sendable {
                 drops = requestedDrops
                 for pair in pairs { pair.close() }
                 pairs.removeAll()
+                dropsDone.store(requestedDrops, ordering: .releasing)
             }
             if paused.load(ordering: .relaxed) {
                 Thread.sleep(forTimeInterval: 0.02)
