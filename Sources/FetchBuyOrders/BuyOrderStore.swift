@@ -8,9 +8,6 @@ struct BuyOrderPage: Sendable, Equatable {
     var lastReference: String?
 }
 
-/// `last_reference` names no order of this client.
-struct UnknownReference: Error {}
-
 /// Reads orders from the read model, always within one client. Statements are prepared once per connection;
 /// reads are idempotent, so one that finds its connection broken runs again on another.
 struct BuyOrderStore: Sendable {
@@ -19,20 +16,9 @@ struct BuyOrderStore: Sendable {
     /// The page after `request.lastReference` (or the first), keyset-seeked on an index at any depth.
     func page(_ request: PageRequest, client: String) async throws -> BuyOrderPage {
         let query = PageQuery(request: request, client: client)
-        let rows = try await database.withConnection(idempotent: true) { connection -> PostgresRows in
-            let rows = try connection.query(prepared: query.page)
-            guard rows.isEmpty, let anchor = query.anchor else { return rows }
-            guard try !connection.query(prepared: anchor).isEmpty else { throw UnknownReference() }
-            // The anchor may have been projected between the two reads: its page is asked for again.
-            return try connection.query(prepared: query.page)
-        }
-        var orders = try rows.map(Self.order)
-        var lastReference: String?
-        if orders.count > request.pageSize {
-            orders.removeLast(orders.count - request.pageSize)
-            lastReference = orders.last?.id
-        }
-        return BuyOrderPage(rows: orders, lastReference: lastReference)
+        let rows = try await KeysetPage.read(query.page, anchor: query.anchor, on: database)
+        let page = KeysetPage.split(try rows.map(Self.order), size: request.pageSize, id: \.id)
+        return BuyOrderPage(rows: page.rows, lastReference: page.lastReference)
     }
 
     /// One order of `client`, or nil.
@@ -60,23 +46,15 @@ struct PageQuery {
     /// Whether the reference exists for the client, asked only when the page comes back empty.
     let anchor: PostgresQuery?
 
+    private static let table = KeysetPage.Table(
+        name: "buy_order", id: "id", time: "created_at", tiebreak: "sequence", lowestTiebreak: "'\(Int64.min)'::bigint")
+
     init(request: PageRequest, client: String) {
         var conditions: [PostgresQuery] = ["o.client_id = \(client)"]
         if let reference = request.lastReference {
-            // The seek starts below the anchor; `to` is folded into it, as PostgreSQL would otherwise start
-            // at the anchor even when `to` lies far below it, and scan down to `to`.
-            let start: PostgresQuery
-            if let to = request.to?.utcText {
-                start = """
-                    LEAST(a.created_at, \(to)), CASE WHEN a.created_at < \(to) THEN a.sequence \
-                    ELSE '\(unsafeSQL: String(Int64.min))'::bigint END
-                    """
-            } else {
-                start = "a.created_at, a.sequence"
-            }
-            conditions.append(
-                "(o.created_at, o.sequence) < (SELECT \(start) FROM buy_order a WHERE a.client_id = \(client) AND a.id = \(reference))")
-            anchor = "SELECT 1 FROM buy_order WHERE client_id = \(client) AND id = \(reference)"
+            let seek = KeysetPage.seek(Self.table, alias: "o", client: client, below: reference, to: request.to?.utcText)
+            conditions.append(seek.condition)
+            anchor = seek.anchor
         } else {
             anchor = nil
             if let to = request.to { conditions.append("o.created_at < \(to.utcText)") }

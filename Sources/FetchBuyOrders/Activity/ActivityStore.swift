@@ -16,20 +16,10 @@ struct ActivityStore: Sendable {
 
     func page(_ request: ActivityRequest, client: String) async throws -> ActivityPage {
         let query = ActivityQuery(request: request, client: client)
-        let rows = try await database.withConnection(idempotent: true) { connection -> PostgresRows in
-            let rows = try connection.query(prepared: query.page)
-            guard rows.isEmpty, let anchor = query.anchor else { return rows }
-            guard try !connection.query(prepared: anchor).isEmpty else { throw UnknownReference() }
-            // The anchor may have been recorded between the two reads: its page is asked for again.
-            return try connection.query(prepared: query.page)
-        }
-        var events = try rows.map { (id: try $0.text("event_id"), body: EventBody.forClient(type: try $0.text("type"), body: try $0.text("body"))) }
-        var lastReference: String?
-        if events.count > request.pageSize {
-            events.removeLast(events.count - request.pageSize)
-            lastReference = events.last?.id
-        }
-        return ActivityPage(rows: events.map(\.body), lastReference: lastReference)
+        let rows = try await KeysetPage.read(query.page, anchor: query.anchor, on: database)
+        let events = try rows.map { (id: try $0.text("event_id"), body: EventBody.forClient(type: try $0.text("type"), body: try $0.text("body"))) }
+        let page = KeysetPage.split(events, size: request.pageSize, id: \.id)
+        return ActivityPage(rows: page.rows.map(\.body), lastReference: page.lastReference)
     }
 }
 
@@ -42,25 +32,16 @@ struct ActivityQuery {
     /// Whether the reference exists for the client, asked only when the page comes back empty.
     let anchor: PostgresQuery?
 
+    private static let table = KeysetPage.Table(
+        name: "activity", id: "event_id", time: "occurred_at", tiebreak: "event_id",
+        lowestTiebreak: "'00000000-0000-0000-0000-000000000000'::uuid")
+
     init(request: ActivityRequest, client: String) {
         var conditions: [PostgresQuery] = ["a.client_id = \(client)"]
         if let reference = request.lastReference {
-            // As for orders: `to` is folded into the start of the seek.
-            let start: PostgresQuery
-            if let to = request.to?.utcText {
-                start = """
-                    LEAST(r.occurred_at, \(to)::timestamptz), CASE WHEN r.occurred_at < \(to)::timestamptz \
-                    THEN r.event_id ELSE '00000000-0000-0000-0000-000000000000'::uuid END
-                    """
-            } else {
-                start = "r.occurred_at, r.event_id"
-            }
-            conditions.append(
-                """
-                (a.occurred_at, a.event_id) < \
-                (SELECT \(start) FROM activity r WHERE r.client_id = \(client) AND r.event_id = \(reference)::uuid)
-                """)
-            anchor = "SELECT 1 FROM activity WHERE client_id = \(client) AND event_id = \(reference)::uuid"
+            let seek = KeysetPage.seek(Self.table, alias: "a", client: client, below: reference, to: request.to?.utcText)
+            conditions.append(seek.condition)
+            anchor = seek.anchor
         } else {
             anchor = nil
             if let to = request.to { conditions.append("a.occurred_at < \(to.utcText)::timestamptz") }
