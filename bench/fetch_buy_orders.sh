@@ -3,7 +3,9 @@
 #   1. median latency of the first page vs a page at depth 500,000 (target: deep <= 1.2 x first);
 #   2. throughput at 64 connections, median of 3 rounds (issue 16's targets: >= 20,000 pages/s, p99 <= 10 ms),
 #      and the CPU each program used in the median round (bench/cpu_by_process.py);
-#   3. EXPLAIN (ANALYZE, BUFFERS) of the page query at depth (index scan, no Sort, no OFFSET).
+#   3. the floor under both: GET /health the same way (the service's HTTP stack and middleware, no key
+#      check, no database), its rate and CPU per request, in the same alternation;
+#   4. EXPLAIN (ANALYZE, BUFFERS) of the page query at depth (index scan, no Sort, no OFFSET).
 # Every request carries an API key (bench/get_with_keys.lua): first pages take turns over the keys of
 # two clients, pages at depth over those of the client with the 1,000,000 orders (bench/fetch_keys.sql,
 # BENCH_KEYS_PER_CLIENT=4 each).
@@ -215,6 +217,16 @@ throughput_summary() {
   awk -v n="$requests" '/^program/ { table = 1; next } table && NF == 3 { printf "    %-22s %7.2f s %7.1f µs\n", $1, $2, $2 * 1e6 / n }' <<<"$2"
 }
 
+# floor_summary REPORT — GET /health's rate, latency and CPU per request: what any page pays before its
+# key check, its query and its JSON.
+floor_summary() {
+  local requests
+  requests=$(awk '/requests in/ { print $1; exit }' <<<"$1")
+  echo "floor, GET /health, $CONNECTIONS connections, $DURATION: $(rate "$1") requests/s (median of rounds $(awk '/^rounds:/ { print $2, $3, $4 }' <<<"$1")), p50 $(latency_ms "$1" 50) ms, p99 $(latency_ms "$1" 99) ms"
+  echo "  CPU in that round, by program (µs per request = CPU s / $requests requests):"
+  awk -v n="$requests" '/^program/ { table = 1; next } table && NF == 3 { printf "    %-22s %7.2f s %7.1f µs\n", $1, $2, $2 * 1e6 / n }' <<<"$1"
+}
+
 compare() {
   awk "BEGIN { exit !($1) }"
 }
@@ -258,16 +270,19 @@ main() {
   # Three rounds each, alternately, and the median round reported: one run on a shared 2-core VM
   # varies by 10 to 20 % (kernel threads and neighbours take the CPU at random moments).
   log "throughput, $CONNECTIONS connections, 3 rounds of $DURATION each, alternately"
-  local first_reports=() deep_reports=() report
+  local first_reports=() deep_reports=() floor_reports=() report
   for _ in 1 2 3; do
     report=$(BENCH_KEYS="$STATE/keys-all" wrk_run -t2 -c"$CONNECTIONS" -d"$DURATION" "$first_url")
     first_reports+=("$(with_cpu "$report")")
     report=$(BENCH_KEYS="$STATE/keys-default" wrk_run -t2 -c"$CONNECTIONS" -d"$DURATION" "$deep_url")
     deep_reports+=("$(with_cpu "$report")")
+    report=$(BENCH_KEYS="$STATE/keys-all" wrk_run -t2 -c"$CONNECTIONS" -d"$DURATION" "$BASE/health")
+    floor_reports+=("$(with_cpu "$report")")
   done
-  local first_report deep_report
+  local first_report deep_report floor_report
   first_report=$(median_report "${first_reports[@]}")
   deep_report=$(median_report "${deep_reports[@]}")
+  floor_report=$(median_report "${floor_reports[@]}")
 
   local plan
   plan=$(psql_read -v client="$CLIENT" -v reference="$reference" -v limit=$((PAGE_SIZE + 1)) \
@@ -281,6 +296,7 @@ main() {
   verdict "$(compare "$ratio <= 1.2" && echo 1 || echo 0)" "deep / first = $ratio (target <= 1.2)"
   throughput_summary "first page" "$first_report"
   throughput_summary "page at depth" "$deep_report"
+  floor_summary "$floor_report"
   echo "EXPLAIN (ANALYZE, BUFFERS) of the page query at depth $DEPTH (generic plan, as prepared by the service):"
   printf '  %s\n' "${plan//$'\n'/$'\n'  }"
   local plan_ok=1
