@@ -18,8 +18,10 @@ import TestSupport
         // The page waits on the test's lock while the drain runs: longer than the services' 2 s lock timeout.
         var readDatabase = database.settings()
         readDatabase.options.lockTimeout = .seconds(60)
+        // The idle connections get 10 s, not the default 1 s, to send their last requests: the
+        // test sends them only once it has seen the listener close, which took over 3 s on a loaded machine.
         let settings = FetchBuyOrdersSettings(
-            server: HTTPServerSettings(port: 0, drainGrace: .seconds(3)), readDatabase: readDatabase,
+            server: HTTPServerSettings(port: 0, drainGrace: .seconds(10)), readDatabase: readDatabase,
             access: .anonymousDefault)
         let app = try await buildFetchBuyOrders(settings: settings, logger: TestServers.logger, metrics: PrometheusCollectorRegistry())
         try await withLiveApplication(app) { live in
