@@ -74,7 +74,7 @@ start_servers() {
 # standbys) and load them. A full run runs them after the others, HEAVY_PARALLELISM (4) at a time:
 # beside a hundred other suites on two cores they starved the tests that wait for something within
 # a bound (a revocation refused within 5 s, orders flowing again within 30 s).
-HEAVY_SUITES='ScaleOutTests|BrokerFailoverTests|BrokerOutageTests|LeastPrivilegeClusterTests|StreamShutdownTests|StreamAndActivityTests|StreamBackpressureTests|ProjectionCrashTests|StandbyReadTests|PostgresFailoverTests|BuyOrdersCLITests'
+HEAVY_SUITES='ScaleOutTests|SilentNetworkTests|BrokerFailoverTests|BrokerOutageTests|LeastPrivilegeClusterTests|StreamShutdownTests|StreamAndActivityTests|StreamBackpressureTests|ProjectionCrashTests|StandbyReadTests|PostgresFailoverTests|BuyOrdersCLITests'
 
 # run_tests WIDTH ARGS... — swift test, at most WIDTH tests at once, in its own process group (so
 # cleanup can stop it on INT/TERM); returns its exit code.
@@ -102,7 +102,9 @@ main() {
   STATE=$(mktemp -d /tmp/buyorders-test.XXXXXX)
   chmod 755 "$STATE"
   start_servers
-  local width=${TEST_PARALLELISM:-16}
+  # 8 at a time: at 16, on a slow hour of this VM, tests that wait within a bound (a drain's grace,
+  # orders flowing again after a fault) missed it in one first round out of three.
+  local width=${TEST_PARALLELISM:-8}
   if (($# == 0)); then
     local rc=0
     run_tests "$width" --skip "$HEAVY_SUITES" || rc=$?
