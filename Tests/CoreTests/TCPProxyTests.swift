@@ -38,30 +38,15 @@ private enum Socket {
 
     /// A listening socket whose `accept` gives up after 5 s.
     static func listening() throws -> (descriptor: Int32, port: Int) {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        giveUpAfterFiveSeconds(descriptor)
-        var address = loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
-            }
-        }
-        guard descriptor >= 0, bound, listen(descriptor, 4) == 0 else { throw Failure() }
-        return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
+        guard let server = LoopbackSocket.listening(backlog: 4) else { throw Failure() }
+        giveUpAfterFiveSeconds(server.descriptor)
+        return server
     }
 
     /// A connected socket whose reads give up after 5 s.
     static func connected(to port: Int) throws -> Int32 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = loopback(port: port)
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
+        guard let descriptor = LoopbackSocket.connected(to: port) else { throw Failure() }
         giveUpAfterFiveSeconds(descriptor)
-        guard descriptor >= 0, connected else { throw Failure() }
         return descriptor
     }
 
@@ -80,13 +65,5 @@ private enum Socket {
         var buffer = [UInt8](repeating: 0, count: 256)
         let count = recv(descriptor, &buffer, buffer.count, 0)
         return count < 0 ? nil : String(decoding: buffer[..<count], as: UTF8.self)
-    }
-
-    private static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return address
     }
 }

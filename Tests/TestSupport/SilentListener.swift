@@ -7,23 +7,9 @@ public final class SilentListener: Sendable {
     private let socket: Int32
 
     public init() throws {
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let listening = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                bind(socket, generic, length) == 0 && listen(socket, 1024) == 0 && getsockname(socket, generic, &length) == 0
-            }
-        }
-        guard listening else {
-            close(socket)
-            throw ListenFailed()
-        }
+        guard let (socket, port) = LoopbackSocket.listening(backlog: 1024) else { throw ListenFailed() }
         self.socket = socket
-        self.port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
     }
 
     deinit {

@@ -25,21 +25,11 @@ public final class TCPProxy: Sendable {
 
     public init(targetPort: Int) throws {
         self.targetPort = targetPort
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard listener >= 0 else { throw Failure(operation: "socket") }
-        var address = Self.loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0
-            }
-        }
-        guard bound, listen(listener, 64) == 0 else {
-            close(listener)
+        guard let (listener, port) = LoopbackSocket.listening(backlog: 64) else {
             throw Failure(operation: "bind and listen")
         }
         self.listener = listener
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         Thread { [self] in forward() }.start()
     }
 
@@ -136,16 +126,8 @@ public final class TCPProxy: Sendable {
     private func accept() -> Pair? {
         let client = Foundation.accept(listener, nil, nil)
         guard client >= 0 else { return nil }
-        let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = Self.loopback(port: targetPort)
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-        guard upstream >= 0, connected else {
+        guard let upstream = LoopbackSocket.connected(to: targetPort) else {
             close(client)
-            if upstream >= 0 { close(upstream) }
             return nil
         }
         return Pair(client: client, upstream: upstream, cut: takeCut())
@@ -168,14 +150,6 @@ public final class TCPProxy: Sendable {
             sent += count
         }
         return true
-    }
-
-    private static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return address
     }
 
     public struct Failure: Error, CustomStringConvertible {
